@@ -1,0 +1,7 @@
+import type { Knex } from "knex";
+import * as billingCore from "./20261126150000_billing_core.js";
+
+/** Every migration, oldest first. Add new files here as well as to the folder. */
+export const migrations: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
+  ["20261126150000_billing_core", billingCore],
+];

@@ -1,0 +1,103 @@
+import { transaction } from "../store/db.js";
+import { getInstance, listInstances, lockInstance, updateInstance } from "../store/instances.js";
+import type { InstanceRow } from "../store/rows.js";
+import { audit, isAdmin, listAdmins } from "./admins.js";
+import type { Actor, BillingContext } from "./context.js";
+import { BillingError } from "./errors.js";
+import { type Lifecycle, lifecycleOf } from "./lifecycle.js";
+import { isPeriod } from "./periods.js";
+
+export interface InstanceView {
+  instance: InstanceRow;
+  lifecycle: Lifecycle;
+}
+
+/** Every instance with its state now, soonest expiry first. */
+export async function fleet(ctx: BillingContext): Promise<InstanceView[]> {
+  const now = ctx.clock();
+  return (await listInstances({ tx: ctx.db })).map((instance) => ({ instance, lifecycle: lifecycleOf(instance, now) }));
+}
+
+export async function instanceView(ctx: BillingContext, id: string): Promise<InstanceView> {
+  const instance = await getInstance({ tx: ctx.db }, id);
+  if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id });
+  return { instance, lifecycle: lifecycleOf(instance, ctx.clock()) };
+}
+
+type Change = (instance: InstanceRow, lifecycle: Lifecycle, now: number) => Partial<InstanceRow>;
+
+/**
+ * Locks an instance, checks `who` may change it, applies `change` and audits it: the shared
+ * shape of every admin or owner action on one instance.
+ */
+async function changeInstance(
+  ctx: BillingContext,
+  actor: Actor,
+  id: string,
+  who: { action: string; ownerAllowed: boolean },
+  auditAction: string,
+  inputs: Record<string, unknown>,
+  change: Change,
+): Promise<InstanceView> {
+  return transaction(ctx.db, async (tx) => {
+    const instance = await lockInstance({ tx }, id);
+    if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id });
+    const isOwner = actor.type === "user" && instance.owner === actor.userId;
+    if (!(await isAdmin(ctx, actor, tx)) && !(who.ownerAllowed && isOwner)) {
+      throw new BillingError({
+        code: "FORBIDDEN",
+        action: who.action,
+        admins: await listAdmins(ctx, tx),
+        ownerAllowed: who.ownerAllowed,
+      });
+    }
+    const now = ctx.clock();
+    const lifecycle = lifecycleOf(instance, now);
+    if (lifecycle.state === "released") throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: id });
+    const patch = change(instance, lifecycle, now);
+    await updateInstance({ tx }, id, { ...patch, updated_at: now });
+    await audit(ctx, tx, actor, auditAction, id, inputs);
+    const updated = { ...instance, ...patch, updated_at: now };
+    return { instance: updated, lifecycle: lifecycleOf(updated, now) };
+  });
+}
+
+/** Takes an active instance out of service (as when it is cut off from its HSM cluster). */
+export function disableInstance(ctx: BillingContext, actor: Actor, id: string): Promise<InstanceView> {
+  return changeInstance(ctx, actor, id, { action: "disable instances", ownerAllowed: false }, "instance.disable", {}, (_i, life, now) => {
+    if (life.state !== "active") {
+      const why = life.state === "disabled" && life.reason === "expired" ? "it has expired" : "an admin already disabled it";
+      throw new BillingError({ code: "INVALID_STATE", instanceId: id, problem: `is already disabled (${why}).` });
+    }
+    return { admin_disabled_at: now };
+  });
+}
+
+/** Puts an admin-disabled instance back in service; an expired one needs a renewal instead. */
+export function enableInstance(ctx: BillingContext, actor: Actor, id: string): Promise<InstanceView> {
+  return changeInstance(ctx, actor, id, { action: "enable instances", ownerAllowed: false }, "instance.enable", {}, (instance, life) => {
+    if (instance.admin_disabled_at === null) {
+      throw new BillingError({ code: "INVALID_STATE", instanceId: id, problem: "was not disabled by an admin." });
+    }
+    if (life.state === "disabled" && life.reason === "expired") {
+      throw new BillingError({ code: "INVALID_STATE", instanceId: id, problem: "has expired; renew it to bring it back." });
+    }
+    return { admin_disabled_at: null };
+  });
+}
+
+/** Sets (months) or clears (null) auto-renewal; admins or the instance's owner. */
+export async function setAutoRenew(ctx: BillingContext, actor: Actor, id: string, months: number | null): Promise<InstanceView> {
+  if (months !== null && !isPeriod(months)) {
+    throw new BillingError({ code: "INVALID_INPUT", field: "period", problem: `${months} months is not on sale` });
+  }
+  return changeInstance(
+    ctx,
+    actor,
+    id,
+    { action: "change auto-renewal", ownerAllowed: true },
+    "instance.autorenew",
+    { months },
+    () => ({ auto_renew_months: months }),
+  );
+}

@@ -1,0 +1,59 @@
+import type { InstanceRow } from "../store/rows.js";
+
+export const DAY_MS = 86_400_000;
+/** An expired instance is released on the 16th day after expiry: `expires_at + 15 days`. */
+export const RELEASE_AFTER_MS = 15 * DAY_MS;
+
+export type LifecycleState = "active" | "disabled" | "released";
+
+export type Lifecycle =
+  | { state: "active"; remainingDays: number; expiresAt: number }
+  | {
+      state: "disabled";
+      reason: "expired" | "admin";
+      expiresAt: number;
+      /** Whole days left before expiry (admin-disabled) or 0 once expired. */
+      remainingDays: number;
+      daysSinceExpiry: number;
+      releaseAt: number;
+      daysToRelease: number;
+    }
+  | { state: "released"; releasedAt: number; expiresAt: number };
+
+type LifecycleFields = Pick<InstanceRow, "expires_at" | "admin_disabled_at" | "released_at">;
+
+export function releaseAtOf(expiresAt: number): number {
+  return expiresAt + RELEASE_AFTER_MS;
+}
+
+/** Whole days in `ms`, never negative. */
+export function wholeDays(ms: number): number {
+  return Math.max(0, Math.floor(ms / DAY_MS));
+}
+
+/**
+ * The state of an instance at `now`, derived from its dates alone: active until
+ * `expires_at`, disabled from then (or from an admin's disable), released at
+ * `expires_at + 15 days` or when an unsubscription released it.
+ */
+export function lifecycleOf(instance: LifecycleFields, now: number): Lifecycle {
+  const expiresAt = instance.expires_at;
+  const releaseAt = releaseAtOf(expiresAt);
+  if (instance.released_at !== null && instance.released_at <= now) {
+    return { state: "released", releasedAt: instance.released_at, expiresAt };
+  }
+  if (now >= releaseAt) return { state: "released", releasedAt: releaseAt, expiresAt };
+  const expired = now >= expiresAt;
+  if (expired || instance.admin_disabled_at !== null) {
+    return {
+      state: "disabled",
+      reason: expired ? "expired" : "admin",
+      expiresAt,
+      remainingDays: wholeDays(expiresAt - now),
+      daysSinceExpiry: wholeDays(now - expiresAt),
+      releaseAt,
+      daysToRelease: wholeDays(releaseAt - now),
+    };
+  }
+  return { state: "active", remainingDays: wholeDays(expiresAt - now), expiresAt };
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { topup } from "./billing/account.js";
+import { billCsv, monthBill } from "./billing/bills.js";
+import { type BillingContext, cliActor } from "./billing/context.js";
+import { BillingError } from "./billing/errors.js";
+import { importInstances } from "./billing/import.js";
+import { formatUsd, parseAmount } from "./billing/money.js";
+import { billingCycle } from "./billing/time.js";
+import { type Clock, systemClock } from "./clock.js";
+import { ConfigError, loadBaseConfig } from "./config.js";
+import { openDatabase } from "./store/db.js";
+import { applyMigrations } from "./store/migrate.js";
+
+export const USAGE = `Usage: kms-bot <command>
+
+  migrate                                  apply database migrations
+  import <file.csv>                        upsert instances (instance_id,name,site,expires_at,channel,owner)
+  topup <amount>                           add a recharge to the prepaid balance, e.g. 1,000.50
+  bills [--month YYYY-MM] [--out file.csv] export a month's bill lines as CSV (default: this month, to stdout)
+
+Configuration comes from the environment (and ./.env): DATABASE_URL, KMS_TIMEZONE, KMS_ADMIN_USERS.`;
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  clock: Clock;
+}
+
+/** Writes a file whole or not at all: a killed process leaves the old file or none. */
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Runs one CLI command and returns the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    io.stdout(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  let config: ReturnType<typeof loadBaseConfig>;
+  try {
+    config = loadBaseConfig(io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const db = openDatabase(config.DATABASE_URL);
+  const ctx: BillingContext = { db, clock: io.clock, timezone: config.KMS_TIMEZONE, envAdmins: config.KMS_ADMIN_USERS };
+  try {
+    const applied = await applyMigrations(db);
+    switch (command) {
+      case "migrate":
+        io.stdout(applied.length > 0 ? `Applied ${applied.join(", ")}\n` : "Database is up to date.\n");
+        return 0;
+      case "import": {
+        const [file, extra] = rest;
+        if (file === undefined || extra !== undefined) return usage(io, "import takes one file: kms-bot import <file.csv>");
+        if (!existsSync(file)) return fail(io, `No such file: ${file}`);
+        const result = await importInstances(ctx, cliActor, readFileSync(file, "utf8"));
+        io.stdout(`Imported ${result.created + result.updated} instance(s): ${result.created} new, ${result.updated} updated.\n`);
+        return 0;
+      }
+      case "topup": {
+        if (rest.length !== 1) return usage(io, "topup takes one amount: kms-bot topup 1,000.50");
+        const { entry } = await topup(ctx, cliActor, parseAmount(rest[0]));
+        io.stdout(`Recharged ${formatUsd(entry.amount_cents)}. Balance: ${formatUsd(entry.balance_after_cents)}\n`);
+        return 0;
+      }
+      case "bills": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { month: { type: "string" }, out: { type: "string" } },
+          strict: true,
+          allowPositionals: true,
+        });
+        if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
+        const month = values.month ?? billingCycle(io.clock(), ctx.timezone);
+        const csv = billCsv(await monthBill(ctx, month), ctx.timezone);
+        if (values.out) {
+          writeAtomically(values.out, csv);
+          io.stdout(`Wrote ${values.out}\n`);
+        } else {
+          io.stdout(csv);
+        }
+        return 0;
+      }
+      default:
+        return usage(io, `unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof BillingError) return fail(io, error.message);
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      return usage(io, error.message);
+    }
+    throw error;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function usage(io: CliIo, problem: string): number {
+  io.stderr(`kms-bot: ${problem}\n\n${USAGE}\n`);
+  return 2;
+}
+
+function fail(io: CliIo, message: string): number {
+  io.stderr(`kms-bot: ${message}\n`);
+  return 1;
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  return entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url);
+}
+
+if (isMain()) {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const code = await runCli(process.argv.slice(2), {
+    env: process.env,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    clock: systemClock,
+  });
+  process.exitCode = code;
+}

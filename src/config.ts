@@ -1,0 +1,116 @@
+import { Cron } from "croner";
+import { z } from "zod";
+import { isTimeZone } from "./billing/time.js";
+import { parseDatabaseUrl } from "./store/db.js";
+
+// Empty values (`KMS_SUPPORT_CHANNEL=` in a .env file) count as unset.
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema);
+
+const dayList = (fallback: string, max: number) =>
+  optional(z.string().default(fallback)).transform((text, ctx) => {
+    const parts = text.split(",").map((p) => p.trim());
+    const days = parts.map(Number);
+    if (parts.some((p) => !/^\d+$/.test(p)) || days.some((d) => d < 1 || d > max)) {
+      ctx.addIssue({ code: "custom", message: `must be comma-separated whole days from 1 to ${max}, got "${text}"` });
+      return z.NEVER;
+    }
+    return [...new Set(days)].sort((a, b) => b - a);
+  });
+
+const userId = /^[UW][A-Z0-9]{2,}$/;
+const channelId = /^[CGD][A-Z0-9]{2,}$/;
+
+const base = z.object({
+  DATABASE_URL: optional(
+    z
+      .string()
+      .default("sqlite:./data/kms.sqlite3")
+      .refine((u) => parseDatabaseUrl(u) !== undefined, "must be sqlite:<path> or postgres://user@host:port/db"),
+  ),
+  KMS_ADMIN_USERS: optional(z.string().default("")).transform((text, ctx) => {
+    const ids = text
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = ids.filter((id) => !userId.test(id));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: "custom", message: `not Slack user ids (like U0123ABCD): ${bad.join(", ")}` });
+      return z.NEVER;
+    }
+    return ids;
+  }),
+  KMS_TIMEZONE: optional(z.string().default("UTC").refine(isTimeZone, "is not an IANA time zone such as Europe/Berlin")),
+});
+
+const slack = base.extend({
+  SLACK_BOT_TOKEN: optional(z.string({ error: "is required (the bot token, xoxb-...)" }).startsWith("xoxb-", "must start with xoxb-")),
+  SLACK_SIGNING_SECRET: optional(z.string().min(8, "is too short").optional()),
+  SLACK_APP_TOKEN: optional(z.string().startsWith("xapp-", "must start with xapp- (an app-level token)").optional()),
+  SLACK_API_URL: optional(
+    z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .default("https://slack.com/api/")
+      .transform((u) => (u.endsWith("/") ? u : `${u}/`)),
+  ),
+  PORT: optional(z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1).max(65535).default(3000)),
+  KMS_ALERT_CHANNEL: optional(z.string({ error: "is required (the channel id for expiry warnings, C...)" }).regex(channelId, "is not a Slack channel id (C...)")),
+  KMS_SUPPORT_CHANNEL: optional(z.string().regex(channelId, "is not a Slack channel id (C...)").optional()),
+  KMS_SWEEP_CRON: optional(
+    z
+      .string()
+      .default("*/5 * * * *")
+      .refine((expr) => {
+        try {
+          new Cron(expr, { paused: true }).stop();
+          return true;
+        } catch {
+          return false;
+        }
+      }, "is not a cron expression such as */5 * * * *"),
+  ),
+  KMS_WARN_DAYS: dayList("30,14,7,3,1", 365),
+  KMS_RELEASE_WARN_DAYS: dayList("7,3,1", 14),
+});
+
+export type BaseConfig = Readonly<z.output<typeof base>>;
+export type BotConfig = Readonly<z.output<typeof slack>> & { readonly supportChannel: string; readonly socketMode: boolean };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+}
+
+/** What the CLI needs: the database, the time zone and the admins. */
+export function loadBaseConfig(env: NodeJS.ProcessEnv = process.env): BaseConfig {
+  return Object.freeze(parse(base, env));
+}
+
+/**
+ * What the bot (and `kms-bot sweep`) needs, parsed once at start-up. Throws ConfigError
+ * naming every missing or bad variable at once.
+ */
+export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
+  const result = slack.safeParse(env);
+  const problems = result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const socketMode = typeof env.SLACK_APP_TOKEN === "string" && env.SLACK_APP_TOKEN.trim() !== "";
+  const secret = env.SLACK_SIGNING_SECRET?.trim();
+  if (!socketMode && !secret && !problems.some((p) => p.startsWith("SLACK_SIGNING_SECRET"))) {
+    problems.push("SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)");
+  }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const config = result.data;
+  return Object.freeze({
+    ...config,
+    supportChannel: config.KMS_SUPPORT_CHANNEL ?? config.KMS_ALERT_CHANNEL,
+    socketMode,
+  });
+}
