@@ -37,7 +37,13 @@ export async function up(knex: Knex): Promise<void> {
       created_by: "migration",
       created_at: 0,
     },
-    { site: "china", unit_cents: 239_900, effective_from: 0, created_by: "migration", created_at: 0 },
+    {
+      site: "china",
+      unit_cents: 239_900,
+      effective_from: 0,
+      created_by: "migration",
+      created_at: 0,
+    },
   ]);
 
   await knex.schema.createTable("instances", (t) => {

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { topup } from "./billing/account.js";
@@ -56,25 +55,37 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     throw error;
   }
   const db = openDatabase(config.DATABASE_URL);
-  const ctx: BillingContext = { db, clock: io.clock, timezone: config.KMS_TIMEZONE, envAdmins: config.KMS_ADMIN_USERS };
+  const ctx: BillingContext = {
+    db,
+    clock: io.clock,
+    timezone: config.KMS_TIMEZONE,
+    envAdmins: config.KMS_ADMIN_USERS,
+  };
   try {
     const applied = await applyMigrations(db);
     switch (command) {
       case "migrate":
-        io.stdout(applied.length > 0 ? `Applied ${applied.join(", ")}\n` : "Database is up to date.\n");
+        io.stdout(
+          applied.length > 0 ? `Applied ${applied.join(", ")}\n` : "Database is up to date.\n",
+        );
         return 0;
       case "import": {
         const [file, extra] = rest;
-        if (file === undefined || extra !== undefined) return usage(io, "import takes one file: kms-bot import <file.csv>");
+        if (file === undefined || extra !== undefined)
+          return usage(io, "import takes one file: kms-bot import <file.csv>");
         if (!existsSync(file)) return fail(io, `No such file: ${file}`);
         const result = await importInstances(ctx, cliActor, readFileSync(file, "utf8"));
-        io.stdout(`Imported ${result.created + result.updated} instance(s): ${result.created} new, ${result.updated} updated.\n`);
+        io.stdout(
+          `Imported ${result.created + result.updated} instance(s): ${result.created} new, ${result.updated} updated.\n`,
+        );
         return 0;
       }
       case "topup": {
         if (rest.length !== 1) return usage(io, "topup takes one amount: kms-bot topup 1,000.50");
         const { entry } = await topup(ctx, cliActor, parseAmount(rest[0]));
-        io.stdout(`Recharged ${formatUsd(entry.amount_cents)}. Balance: ${formatUsd(entry.balance_after_cents)}\n`);
+        io.stdout(
+          `Recharged ${formatUsd(entry.amount_cents)}. Balance: ${formatUsd(entry.balance_after_cents)}\n`,
+        );
         return 0;
       }
       case "bills": {
@@ -100,7 +111,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
   } catch (error) {
     if (error instanceof BillingError) return fail(io, error.message);
-    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      error instanceof TypeError &&
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       return usage(io, error.message);
     }
     throw error;

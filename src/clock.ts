@@ -4,7 +4,9 @@ export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
 
 /** A clock fixed at `at` (for `kms-bot sweep --at` and tests); `set` moves it. */
-export function fixedClock(at: number): Clock & { set(at: number): void; advance(ms: number): void } {
+export function fixedClock(
+  at: number,
+): Clock & { set(at: number): void; advance(ms: number): void } {
   let now = at;
   const clock = () => now;
   clock.set = (t: number) => {

@@ -12,7 +12,10 @@ const dayList = (fallback: string, max: number) =>
     const parts = text.split(",").map((p) => p.trim());
     const days = parts.map(Number);
     if (parts.some((p) => !/^\d+$/.test(p)) || days.some((d) => d < 1 || d > max)) {
-      ctx.addIssue({ code: "custom", message: `must be comma-separated whole days from 1 to ${max}, got "${text}"` });
+      ctx.addIssue({
+        code: "custom",
+        message: `must be comma-separated whole days from 1 to ${max}, got "${text}"`,
+      });
       return z.NEVER;
     }
     return [...new Set(days)].sort((a, b) => b - a);
@@ -26,7 +29,10 @@ const base = z.object({
     z
       .string()
       .default("sqlite:./data/kms.sqlite3")
-      .refine((u) => parseDatabaseUrl(u) !== undefined, "must be sqlite:<path> or postgres://user@host:port/db"),
+      .refine(
+        (u) => parseDatabaseUrl(u) !== undefined,
+        "must be sqlite:<path> or postgres://user@host:port/db",
+      ),
   ),
   KMS_ADMIN_USERS: optional(z.string().default("")).transform((text, ctx) => {
     const ids = text
@@ -35,27 +41,51 @@ const base = z.object({
       .filter(Boolean);
     const bad = ids.filter((id) => !userId.test(id));
     if (bad.length > 0) {
-      ctx.addIssue({ code: "custom", message: `not Slack user ids (like U0123ABCD): ${bad.join(", ")}` });
+      ctx.addIssue({
+        code: "custom",
+        message: `not Slack user ids (like U0123ABCD): ${bad.join(", ")}`,
+      });
       return z.NEVER;
     }
     return ids;
   }),
-  KMS_TIMEZONE: optional(z.string().default("UTC").refine(isTimeZone, "is not an IANA time zone such as Europe/Berlin")),
+  KMS_TIMEZONE: optional(
+    z.string().default("UTC").refine(isTimeZone, "is not an IANA time zone such as Europe/Berlin"),
+  ),
 });
 
 const slack = base.extend({
-  SLACK_BOT_TOKEN: optional(z.string({ error: "is required (the bot token, xoxb-...)" }).startsWith("xoxb-", "must start with xoxb-")),
+  SLACK_BOT_TOKEN: optional(
+    z
+      .string({ error: "is required (the bot token, xoxb-...)" })
+      .startsWith("xoxb-", "must start with xoxb-"),
+  ),
   SLACK_SIGNING_SECRET: optional(z.string().min(8, "is too short").optional()),
-  SLACK_APP_TOKEN: optional(z.string().startsWith("xapp-", "must start with xapp- (an app-level token)").optional()),
+  SLACK_APP_TOKEN: optional(
+    z.string().startsWith("xapp-", "must start with xapp- (an app-level token)").optional(),
+  ),
   SLACK_API_URL: optional(
     z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
       .default("https://slack.com/api/")
       .transform((u) => (u.endsWith("/") ? u : `${u}/`)),
   ),
-  PORT: optional(z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1).max(65535).default(3000)),
-  KMS_ALERT_CHANNEL: optional(z.string({ error: "is required (the channel id for expiry warnings, C...)" }).regex(channelId, "is not a Slack channel id (C...)")),
-  KMS_SUPPORT_CHANNEL: optional(z.string().regex(channelId, "is not a Slack channel id (C...)").optional()),
+  PORT: optional(
+    z.coerce
+      .number({ error: "must be a number" })
+      .int("must be a whole number")
+      .min(1)
+      .max(65535)
+      .default(3000),
+  ),
+  KMS_ALERT_CHANNEL: optional(
+    z
+      .string({ error: "is required (the channel id for expiry warnings, C...)" })
+      .regex(channelId, "is not a Slack channel id (C...)"),
+  ),
+  KMS_SUPPORT_CHANNEL: optional(
+    z.string().regex(channelId, "is not a Slack channel id (C...)").optional(),
+  ),
   KMS_SWEEP_CRON: optional(
     z
       .string()
@@ -74,7 +104,10 @@ const slack = base.extend({
 });
 
 export type BaseConfig = Readonly<z.output<typeof base>>;
-export type BotConfig = Readonly<z.output<typeof slack>> & { readonly supportChannel: string; readonly socketMode: boolean };
+export type BotConfig = Readonly<z.output<typeof slack>> & {
+  readonly supportChannel: string;
+  readonly socketMode: boolean;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -100,11 +133,15 @@ export function loadBaseConfig(env: NodeJS.ProcessEnv = process.env): BaseConfig
  */
 export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
   const result = slack.safeParse(env);
-  const problems = result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   const socketMode = typeof env.SLACK_APP_TOKEN === "string" && env.SLACK_APP_TOKEN.trim() !== "";
   const secret = env.SLACK_SIGNING_SECRET?.trim();
   if (!socketMode && !secret && !problems.some((p) => p.startsWith("SLACK_SIGNING_SECRET"))) {
-    problems.push("SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)");
+    problems.push(
+      "SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)",
+    );
   }
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const config = result.data;

@@ -25,10 +25,16 @@ export async function topup(
   idempotencyKey: string | null = null,
 ): Promise<TopupResult> {
   if (!Number.isSafeInteger(cents) || cents <= 0 || cents > MAX_AMOUNT_CENTS) {
-    throw new BillingError({ code: "INVALID_INPUT", field: "amount", problem: "must be a positive amount" });
+    throw new BillingError({
+      code: "INVALID_INPUT",
+      field: "amount",
+      problem: "must be a positive amount",
+    });
   }
   const replay = async (): Promise<TopupResult | undefined> => {
-    const entry = idempotencyKey ? await getLedgerEntryByKey({ tx: ctx.db }, idempotencyKey) : undefined;
+    const entry = idempotencyKey
+      ? await getLedgerEntryByKey({ tx: ctx.db }, idempotencyKey)
+      : undefined;
     if (!entry) return undefined;
     if (entry.kind !== "recharge" || entry.amount_cents !== cents) {
       throw new BillingError({ code: "IDEMPOTENCY_CONFLICT", key: entry.idempotency_key ?? "" });

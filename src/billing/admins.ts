@@ -1,7 +1,12 @@
+import {
+  deleteAdmin,
+  insertAdmin,
+  isAdminRow,
+  listAdmins as listAdminRows,
+} from "../store/admins.js";
+import { insertAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
-import { deleteAdmin, insertAdmin, isAdminRow, listAdmins as listAdminRows } from "../store/admins.js";
-import { insertAudit } from "../store/audit.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 
@@ -13,13 +18,22 @@ export async function listAdmins(ctx: BillingContext, tx: Db = ctx.db): Promise<
   return [...new Set([...ctx.envAdmins, ...added])];
 }
 
-export async function isAdmin(ctx: BillingContext, actor: Actor, tx: Db = ctx.db): Promise<boolean> {
+export async function isAdmin(
+  ctx: BillingContext,
+  actor: Actor,
+  tx: Db = ctx.db,
+): Promise<boolean> {
   if (actor.type === "system") return true;
   return ctx.envAdmins.includes(actor.userId) || isAdminRow({ tx }, actor.userId);
 }
 
 /** Throws FORBIDDEN (naming the admins) unless `actor` is a billing admin. */
-export async function requireAdmin(ctx: BillingContext, tx: Db, actor: Actor, action: string): Promise<void> {
+export async function requireAdmin(
+  ctx: BillingContext,
+  tx: Db,
+  actor: Actor,
+  action: string,
+): Promise<void> {
   if (!(await isAdmin(ctx, actor, tx))) {
     throw new BillingError({ code: "FORBIDDEN", action, admins: await listAdmins(ctx, tx) });
   }
@@ -39,24 +53,39 @@ export async function audit(
 
 function checkUserId(userId: string): void {
   if (!USER_ID.test(userId)) {
-    throw new BillingError({ code: "INVALID_INPUT", field: "user", problem: `"${userId}" is not a Slack user id` });
+    throw new BillingError({
+      code: "INVALID_INPUT",
+      field: "user",
+      problem: `"${userId}" is not a Slack user id`,
+    });
   }
 }
 
 /** Makes `userId` a billing admin; returns false when they already were one. */
-export async function addAdmin(ctx: BillingContext, actor: Actor, userId: string): Promise<boolean> {
+export async function addAdmin(
+  ctx: BillingContext,
+  actor: Actor,
+  userId: string,
+): Promise<boolean> {
   checkUserId(userId);
   return transaction(ctx.db, async (tx) => {
     await requireAdmin(ctx, tx, actor, "add billing admins");
     if (ctx.envAdmins.includes(userId)) return false;
-    const added = await insertAdmin({ tx }, { user_id: userId, added_by: actorId(actor), added_at: ctx.clock() });
+    const added = await insertAdmin(
+      { tx },
+      { user_id: userId, added_by: actorId(actor), added_at: ctx.clock() },
+    );
     if (added) await audit(ctx, tx, actor, "admin.add", userId, { userId });
     return added;
   });
 }
 
 /** Removes a billing admin added in Slack. Admins from `KMS_ADMIN_USERS` stay. */
-export async function removeAdmin(ctx: BillingContext, actor: Actor, userId: string): Promise<void> {
+export async function removeAdmin(
+  ctx: BillingContext,
+  actor: Actor,
+  userId: string,
+): Promise<void> {
   checkUserId(userId);
   await transaction(ctx.db, async (tx) => {
     await requireAdmin(ctx, tx, actor, "remove billing admins");
@@ -72,7 +101,11 @@ export async function removeAdmin(ctx: BillingContext, actor: Actor, userId: str
     }
     const remaining = await listAdmins(ctx, tx);
     if (remaining.length === 0) {
-      throw new BillingError({ code: "INVALID_INPUT", field: "user", problem: "the last billing admin can't be removed" });
+      throw new BillingError({
+        code: "INVALID_INPUT",
+        field: "user",
+        problem: "the last billing admin can't be removed",
+      });
     }
     await audit(ctx, tx, actor, "admin.remove", userId, { userId });
   });

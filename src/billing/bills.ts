@@ -5,7 +5,12 @@ import type { BillingContext } from "./context.js";
 import { formatDecimal } from "./money.js";
 import { billingCycle, isoInZone, monthRange } from "./time.js";
 
-export const BILL_ITEMS = { recharge: "Recharge", purchase: "Purchase", renewal: "Renewal", refund: "Refund" } as const;
+export const BILL_ITEMS = {
+  recharge: "Recharge",
+  purchase: "Purchase",
+  renewal: "Renewal",
+  refund: "Refund",
+} as const;
 
 export interface BillLine {
   billingCycle: string;
@@ -50,7 +55,9 @@ export function toBillLine(row: BillLineRow, zone: string): BillLine {
 /** Every money movement in billing cycle `month` (`YYYY-MM` in `KMS_TIMEZONE`), with totals. */
 export async function monthBill(ctx: BillingContext, month: string): Promise<MonthBill> {
   const { start, end } = monthRange(month, ctx.timezone);
-  const lines = (await listBillLines({ tx: ctx.db }, start, end)).map((r) => toBillLine(r, ctx.timezone));
+  const lines = (await listBillLines({ tx: ctx.db }, start, end)).map((r) =>
+    toBillLine(r, ctx.timezone),
+  );
   const sum = (items: BillLine["item"][]) =>
     lines.filter((l) => items.includes(l.item)).reduce((s, l) => s + l.amountCents, 0);
   const totals = {

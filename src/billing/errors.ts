@@ -2,7 +2,12 @@ import { formatUsd } from "./money.js";
 
 /** Every way a billing operation can be refused, with what a person needs to act on it. */
 export type BillingFailure =
-  | { code: "INSUFFICIENT_BALANCE"; priceCents: number; balanceCents: number; shortfallCents: number }
+  | {
+      code: "INSUFFICIENT_BALANCE";
+      priceCents: number;
+      balanceCents: number;
+      shortfallCents: number;
+    }
   | { code: "INSTANCE_RELEASED"; instanceId: string }
   | { code: "NOT_FOUND"; entity: "instance" | "order" | "ticket" | "admin" | "faq"; id: string }
   | { code: "FORBIDDEN"; action: string; admins: readonly string[]; ownerAllowed?: boolean }

@@ -8,7 +8,14 @@ import type { Actor, BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { parseIsoInstant } from "./time.js";
 
-export const IMPORT_COLUMNS = ["instance_id", "name", "site", "expires_at", "channel", "owner"] as const;
+export const IMPORT_COLUMNS = [
+  "instance_id",
+  "name",
+  "site",
+  "expires_at",
+  "channel",
+  "owner",
+] as const;
 
 const optional = (pattern: RegExp, what: string) =>
   z
@@ -22,7 +29,10 @@ const importRow = (zone: string) =>
     instance_id: z
       .string()
       .trim()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 letters, digits, dots, dashes or underscores"),
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+        "must be 1-64 letters, digits, dots, dashes or underscores",
+      ),
     name: z
       .string()
       .trim()
@@ -34,16 +44,17 @@ const importRow = (zone: string) =>
       .trim()
       .toLowerCase()
       .pipe(z.enum(SITES, { error: () => `must be ${SITES.join(" or ")}` })),
-    expires_at: z
-      .string()
-      .transform((s, ctx) => {
-        const at = parseIsoInstant(s, zone);
-        if (at === undefined) {
-          ctx.addIssue({ code: "custom", message: `"${s}" is not an ISO 8601 date such as 2026-12-01T00:00:00Z` });
-          return z.NEVER;
-        }
-        return at;
-      }),
+    expires_at: z.string().transform((s, ctx) => {
+      const at = parseIsoInstant(s, zone);
+      if (at === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${s}" is not an ISO 8601 date such as 2026-12-01T00:00:00Z`,
+        });
+        return z.NEVER;
+      }
+      return at;
+    }),
     channel: optional(/^[CGD][A-Z0-9]{2,}$/, "channel"),
     owner: optional(/^[UW][A-Z0-9]{2,}$/, "user"),
   });
@@ -92,7 +103,8 @@ export function parseInstanceCsv(text: string, zone: string): ImportRow[] {
       throw bad(line, `${issue?.path.join(".")} ${issue?.message}`);
     }
     const first = seen.get(parsed.data.instance_id);
-    if (first !== undefined) throw bad(line, `instance_id ${parsed.data.instance_id} already appears on line ${first}`);
+    if (first !== undefined)
+      throw bad(line, `instance_id ${parsed.data.instance_id} already appears on line ${first}`);
     seen.set(parsed.data.instance_id, line);
     return parsed.data;
   });
@@ -108,7 +120,11 @@ export interface ImportResult {
  * whole file before anything is written, and the writes share one transaction. Lifecycle
  * flags (admin-disabled, released) and auto-renewal are kept on update.
  */
-export async function importInstances(ctx: BillingContext, actor: Actor, csv: string): Promise<ImportResult> {
+export async function importInstances(
+  ctx: BillingContext,
+  actor: Actor,
+  csv: string,
+): Promise<ImportResult> {
   const rows = parseInstanceCsv(csv, ctx.timezone);
   return transaction(ctx.db, async (tx) => {
     await requireAdmin(ctx, tx, actor, "import instances");
@@ -122,7 +138,15 @@ export async function importInstances(ctx: BillingContext, actor: Actor, csv: st
         created++;
         await insertInstance(
           { tx },
-          { id, ...fields, admin_disabled_at: null, released_at: null, auto_renew_months: null, created_at: now, updated_at: now },
+          {
+            id,
+            ...fields,
+            admin_disabled_at: null,
+            released_at: null,
+            auto_renew_months: null,
+            created_at: now,
+            updated_at: now,
+          },
         );
       }
     }

@@ -15,7 +15,10 @@ export interface InstanceView {
 /** Every instance with its state now, soonest expiry first. */
 export async function fleet(ctx: BillingContext): Promise<InstanceView[]> {
   const now = ctx.clock();
-  return (await listInstances({ tx: ctx.db })).map((instance) => ({ instance, lifecycle: lifecycleOf(instance, now) }));
+  return (await listInstances({ tx: ctx.db })).map((instance) => ({
+    instance,
+    lifecycle: lifecycleOf(instance, now),
+  }));
 }
 
 export async function instanceView(ctx: BillingContext, id: string): Promise<InstanceView> {
@@ -53,7 +56,8 @@ async function changeInstance(
     }
     const now = ctx.clock();
     const lifecycle = lifecycleOf(instance, now);
-    if (lifecycle.state === "released") throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: id });
+    if (lifecycle.state === "released")
+      throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: id });
     const patch = change(instance, lifecycle, now);
     await updateInstance({ tx }, id, { ...patch, updated_at: now });
     await audit(ctx, tx, actor, auditAction, id, inputs);
@@ -63,33 +67,81 @@ async function changeInstance(
 }
 
 /** Takes an active instance out of service (as when it is cut off from its HSM cluster). */
-export function disableInstance(ctx: BillingContext, actor: Actor, id: string): Promise<InstanceView> {
-  return changeInstance(ctx, actor, id, { action: "disable instances", ownerAllowed: false }, "instance.disable", {}, (_i, life, now) => {
-    if (life.state !== "active") {
-      const why = life.state === "disabled" && life.reason === "expired" ? "it has expired" : "an admin already disabled it";
-      throw new BillingError({ code: "INVALID_STATE", instanceId: id, problem: `is already disabled (${why}).` });
-    }
-    return { admin_disabled_at: now };
-  });
+export function disableInstance(
+  ctx: BillingContext,
+  actor: Actor,
+  id: string,
+): Promise<InstanceView> {
+  return changeInstance(
+    ctx,
+    actor,
+    id,
+    { action: "disable instances", ownerAllowed: false },
+    "instance.disable",
+    {},
+    (_i, life, now) => {
+      if (life.state !== "active") {
+        const why =
+          life.state === "disabled" && life.reason === "expired"
+            ? "it has expired"
+            : "an admin already disabled it";
+        throw new BillingError({
+          code: "INVALID_STATE",
+          instanceId: id,
+          problem: `is already disabled (${why}).`,
+        });
+      }
+      return { admin_disabled_at: now };
+    },
+  );
 }
 
 /** Puts an admin-disabled instance back in service; an expired one needs a renewal instead. */
-export function enableInstance(ctx: BillingContext, actor: Actor, id: string): Promise<InstanceView> {
-  return changeInstance(ctx, actor, id, { action: "enable instances", ownerAllowed: false }, "instance.enable", {}, (instance, life) => {
-    if (instance.admin_disabled_at === null) {
-      throw new BillingError({ code: "INVALID_STATE", instanceId: id, problem: "was not disabled by an admin." });
-    }
-    if (life.state === "disabled" && life.reason === "expired") {
-      throw new BillingError({ code: "INVALID_STATE", instanceId: id, problem: "has expired; renew it to bring it back." });
-    }
-    return { admin_disabled_at: null };
-  });
+export function enableInstance(
+  ctx: BillingContext,
+  actor: Actor,
+  id: string,
+): Promise<InstanceView> {
+  return changeInstance(
+    ctx,
+    actor,
+    id,
+    { action: "enable instances", ownerAllowed: false },
+    "instance.enable",
+    {},
+    (instance, life) => {
+      if (instance.admin_disabled_at === null) {
+        throw new BillingError({
+          code: "INVALID_STATE",
+          instanceId: id,
+          problem: "was not disabled by an admin.",
+        });
+      }
+      if (life.state === "disabled" && life.reason === "expired") {
+        throw new BillingError({
+          code: "INVALID_STATE",
+          instanceId: id,
+          problem: "has expired; renew it to bring it back.",
+        });
+      }
+      return { admin_disabled_at: null };
+    },
+  );
 }
 
 /** Sets (months) or clears (null) auto-renewal; admins or the instance's owner. */
-export async function setAutoRenew(ctx: BillingContext, actor: Actor, id: string, months: number | null): Promise<InstanceView> {
+export async function setAutoRenew(
+  ctx: BillingContext,
+  actor: Actor,
+  id: string,
+  months: number | null,
+): Promise<InstanceView> {
   if (months !== null && !isPeriod(months)) {
-    throw new BillingError({ code: "INVALID_INPUT", field: "period", problem: `${months} months is not on sale` });
+    throw new BillingError({
+      code: "INVALID_INPUT",
+      field: "period",
+      problem: `${months} months is not on sale`,
+    });
   }
   return changeInstance(
     ctx,

@@ -1,6 +1,9 @@
 import { BillingError } from "./errors.js";
 
-const grouped = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const grouped = new Intl.NumberFormat("en-US", {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
 
 /** `179900` -> `USD 1,799.00`; negative amounts read `-USD 12.50`. */
 export function formatUsd(cents: number): string {
@@ -32,12 +35,15 @@ export function parseAmount(text: string, field = "amount"): number {
   if (trimmed.startsWith("-")) throw invalid(`must be positive, got "${trimmed}"`);
   const match = AMOUNT.exec(trimmed);
   if (!match) {
-    throw invalid(`"${trimmed}" is not an amount; write it like 1000 or 1,000.50 (at most 2 decimals)`);
+    throw invalid(
+      `"${trimmed}" is not an amount; write it like 1000 or 1,000.50 (at most 2 decimals)`,
+    );
   }
   const whole = match[1].replaceAll(",", "");
   if (whole.length > 10) throw invalid(`${trimmed} is larger than ${formatUsd(MAX_AMOUNT_CENTS)}`);
   const cents = Number(whole) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
   if (cents === 0) throw invalid("must be more than zero");
-  if (cents > MAX_AMOUNT_CENTS) throw invalid(`${trimmed} is larger than ${formatUsd(MAX_AMOUNT_CENTS)}`);
+  if (cents > MAX_AMOUNT_CENTS)
+    throw invalid(`${trimmed} is larger than ${formatUsd(MAX_AMOUNT_CENTS)}`);
   return cents;
 }

@@ -36,7 +36,11 @@ export interface RenewalQuote {
 
 function checkPeriod(months: number): PeriodMonths {
   if (!isPeriod(months)) {
-    throw new BillingError({ code: "INVALID_INPUT", field: "period", problem: `${months} months is not on sale` });
+    throw new BillingError({
+      code: "INVALID_INPUT",
+      field: "period",
+      problem: `${months} months is not on sale`,
+    });
   }
   return months;
 }
@@ -45,15 +49,24 @@ function checkPeriod(months: number): PeriodMonths {
  * When a renewal bought at `now` runs: from the current expiry while the instance has not
  * expired (also when an admin disabled it), from `now` once it has expired.
  */
-export function renewalPeriod(instance: InstanceRow, now: number, months: PeriodMonths): { start: number; end: number } {
+export function renewalPeriod(
+  instance: InstanceRow,
+  now: number,
+  months: PeriodMonths,
+): { start: number; end: number } {
   if (lifecycleOf(instance, now).state === "released") {
     throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
   }
-  const start = now >= instance.expires_at ? now : instance.expires_at;
+  const start = Math.max(now, instance.expires_at);
   return { start, end: addMonths(start, months) };
 }
 
-async function quoteWith(ctx: BillingContext, tx: Db, instance: InstanceRow, months: PeriodMonths): Promise<RenewalQuote> {
+async function quoteWith(
+  ctx: BillingContext,
+  tx: Db,
+  instance: InstanceRow,
+  months: PeriodMonths,
+): Promise<RenewalQuote> {
   const now = ctx.clock();
   const { start, end } = renewalPeriod(instance, now, months);
   const price = await priceAt({ tx }, instance.site, now);
@@ -72,7 +85,11 @@ async function quoteWith(ctx: BillingContext, tx: Db, instance: InstanceRow, mon
 }
 
 /** What renewing `instanceId` for `months` would cost now, and what it would leave. */
-export async function quoteRenewal(ctx: BillingContext, instanceId: string, months: number): Promise<RenewalQuote> {
+export async function quoteRenewal(
+  ctx: BillingContext,
+  instanceId: string,
+  months: number,
+): Promise<RenewalQuote> {
   const period = checkPeriod(months);
   const instance = await getInstance({ tx: ctx.db }, instanceId);
   if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
@@ -126,7 +143,8 @@ async function replayOrder(
   if (!matches(order)) throw new BillingError({ code: "IDEMPOTENCY_CONFLICT", key });
   const instance = await getInstance({ tx: ctx.db }, order.instance_id);
   const chargeLine = await getChargeForOrder({ tx: ctx.db }, order.id);
-  if (!instance || !chargeLine) throw new Error(`order ${order.id} is missing its instance or ledger line`);
+  if (!instance || !chargeLine)
+    throw new Error(`order ${order.id} is missing its instance or ledger line`);
   return { order, instance, balanceAfterCents: chargeLine.balance_after_cents, replayed: true };
 }
 
@@ -142,7 +160,11 @@ export interface RenewInput {
  * today's price and extends `expires_at`, all in one transaction. An expired instance starts
  * its new period now and is active again at once; an admin-disabled one stays disabled.
  */
-export async function renew(ctx: BillingContext, actor: Actor, input: RenewInput): Promise<OrderResult> {
+export async function renew(
+  ctx: BillingContext,
+  actor: Actor,
+  input: RenewInput,
+): Promise<OrderResult> {
   const months = checkPeriod(input.months);
   const key = input.idempotencyKey ?? null;
   return oncePerKey(
@@ -156,7 +178,8 @@ export async function renew(ctx: BillingContext, actor: Actor, input: RenewInput
     () =>
       transaction(ctx.db, async (tx) => {
         const instance = await lockInstance({ tx }, input.instanceId);
-        if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: input.instanceId });
+        if (!instance)
+          throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: input.instanceId });
         const quote = await quoteWith(ctx, tx, instance, months);
         const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
           kind: "renewal",
@@ -169,8 +192,15 @@ export async function renew(ctx: BillingContext, actor: Actor, input: RenewInput
           period_end: quote.periodEnd,
           idempotency_key: key,
         });
-        await updateInstance({ tx }, instance.id, { expires_at: quote.periodEnd, updated_at: ctx.clock() });
-        await audit(ctx, tx, actor, "instance.renew", instance.id, { months, idempotencyKey: key, orderId: order.id });
+        await updateInstance({ tx }, instance.id, {
+          expires_at: quote.periodEnd,
+          updated_at: ctx.clock(),
+        });
+        await audit(ctx, tx, actor, "instance.renew", instance.id, {
+          months,
+          idempotencyKey: key,
+          orderId: order.id,
+        });
         const renewed = { ...instance, expires_at: quote.periodEnd, updated_at: ctx.clock() };
         return { order, instance: renewed, balanceAfterCents, replayed: false };
       }),
@@ -211,7 +241,11 @@ export function newInstanceId(): string {
 }
 
 /** Buys a new instance (admins only), active from now for the period paid. */
-export async function purchase(ctx: BillingContext, actor: Actor, raw: PurchaseInput): Promise<OrderResult> {
+export async function purchase(
+  ctx: BillingContext,
+  actor: Actor,
+  raw: PurchaseInput,
+): Promise<OrderResult> {
   const parsed = purchaseInput.safeParse(raw);
   if (!parsed.success) throw invalidInput(parsed.error);
   const input = parsed.data;
@@ -219,7 +253,11 @@ export async function purchase(ctx: BillingContext, actor: Actor, raw: PurchaseI
   return oncePerKey(
     input.idempotencyKey,
     () =>
-      replayOrder(ctx, input.idempotencyKey ?? "", (o) => o.kind === "purchase" && o.months === months && o.site === input.site),
+      replayOrder(
+        ctx,
+        input.idempotencyKey ?? "",
+        (o) => o.kind === "purchase" && o.months === months && o.site === input.site,
+      ),
     () =>
       transaction(ctx.db, async (tx) => {
         await requireAdmin(ctx, tx, actor, "buy instances");
@@ -250,7 +288,10 @@ export async function purchase(ctx: BillingContext, actor: Actor, raw: PurchaseI
           period_end: instance.expires_at,
           idempotency_key: input.idempotencyKey,
         });
-        await audit(ctx, tx, actor, "instance.purchase", instance.id, { ...input, orderId: order.id });
+        await audit(ctx, tx, actor, "instance.purchase", instance.id, {
+          ...input,
+          orderId: order.id,
+        });
         return { order, instance, balanceAfterCents, replayed: false };
       }),
   );

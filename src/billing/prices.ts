@@ -8,7 +8,10 @@ import { BillingError } from "./errors.js";
 import { MAX_AMOUNT_CENTS } from "./money.js";
 
 /** The monthly list price of each site in force now. */
-export async function currentPrices(ctx: BillingContext, tx: Db = ctx.db): Promise<Record<Site, PriceRow>> {
+export async function currentPrices(
+  ctx: BillingContext,
+  tx: Db = ctx.db,
+): Promise<Record<Site, PriceRow>> {
   const now = ctx.clock();
   const [international, china] = await Promise.all(SITES.map((site) => priceAt({ tx }, site, now)));
   return { international, china };
@@ -27,16 +30,31 @@ export function parseSite(text: string): Site {
 }
 
 /** Changes a site's monthly price from now on; orders already paid keep their price. */
-export async function setPrice(ctx: BillingContext, actor: Actor, site: Site, unitCents: number): Promise<PriceRow> {
+export async function setPrice(
+  ctx: BillingContext,
+  actor: Actor,
+  site: Site,
+  unitCents: number,
+): Promise<PriceRow> {
   if (!Number.isSafeInteger(unitCents) || unitCents <= 0 || unitCents > MAX_AMOUNT_CENTS) {
-    throw new BillingError({ code: "INVALID_INPUT", field: "price", problem: "must be a positive amount" });
+    throw new BillingError({
+      code: "INVALID_INPUT",
+      field: "price",
+      problem: "must be a positive amount",
+    });
   }
   return transaction(ctx.db, async (tx) => {
     await requireAdmin(ctx, tx, actor, "change prices");
     const now = ctx.clock();
     const row = await insertPrice(
       { tx },
-      { site, unit_cents: unitCents, effective_from: now, created_by: actorId(actor), created_at: now },
+      {
+        site,
+        unit_cents: unitCents,
+        effective_from: now,
+        created_by: actorId(actor),
+        created_at: now,
+      },
     );
     await audit(ctx, tx, actor, "price.set", site, { site, unitCents });
     return row;

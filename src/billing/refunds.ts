@@ -46,10 +46,17 @@ export function unusedShare(paid: number, start: number, end: number, now: numbe
  * instance, the unused share of the order that paid for the current period. Pure: the
  * estimate shown to a person and the refund executed come from this one function.
  */
-export function computeRefund(instance: InstanceRow, orders: readonly OrderRow[], now: number): RefundEstimate {
+export function computeRefund(
+  instance: InstanceRow,
+  orders: readonly OrderRow[],
+  now: number,
+): RefundEstimate {
   const lifecycle = lifecycleOf(instance, now);
-  if (lifecycle.state === "released") throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
-  const refundable = orders.filter((o) => o.instance_id === instance.id && o.refunded_cents < o.amount_cents);
+  if (lifecycle.state === "released")
+    throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
+  const refundable = orders.filter(
+    (o) => o.instance_id === instance.id && o.refunded_cents < o.amount_cents,
+  );
   const line = (o: OrderRow, kind: RefundLine["kind"], cents: number): RefundLine => ({
     orderId: o.id,
     kind,
@@ -62,7 +69,9 @@ export function computeRefund(instance: InstanceRow, orders: readonly OrderRow[]
   const lines = pending.map((o) => line(o, "pending_renewal", o.amount_cents));
   if (lifecycle.state === "disabled") {
     const current = refundable.find((o) => o.period_start <= now && now < o.period_end);
-    const cents = current ? unusedShare(current.amount_cents, current.period_start, current.period_end, now) : 0;
+    const cents = current
+      ? unusedShare(current.amount_cents, current.period_start, current.period_end, now)
+      : 0;
     if (current && cents > 0) lines.push(line(current, "unused_period", cents));
   }
   const totalCents = lines.reduce((sum, l) => sum + l.cents, 0);
@@ -74,7 +83,8 @@ export function computeRefund(instance: InstanceRow, orders: readonly OrderRow[]
     lines,
     totalCents,
     outcome: active ? "runs_to_expiry" : "released",
-    expiresAfter: pending.length > 0 ? Math.min(firstPending, instance.expires_at) : instance.expires_at,
+    expiresAfter:
+      pending.length > 0 ? Math.min(firstPending, instance.expires_at) : instance.expires_at,
     nothingBecause: totalCents > 0 ? null : whyNothing(lifecycle),
   };
 }
@@ -89,14 +99,24 @@ function whyNothing(lifecycle: Lifecycle): string {
   return "Its current period was not paid through kms-bot (or is used up), and it has no pending renewal orders.";
 }
 
-async function estimateWith(tx: Db, instanceId: string, now: number, lock: boolean): Promise<{ instance: InstanceRow; estimate: RefundEstimate }> {
-  const instance = lock ? await lockInstance({ tx }, instanceId) : await getInstance({ tx }, instanceId);
+async function estimateWith(
+  tx: Db,
+  instanceId: string,
+  now: number,
+  lock: boolean,
+): Promise<{ instance: InstanceRow; estimate: RefundEstimate }> {
+  const instance = lock
+    ? await lockInstance({ tx }, instanceId)
+    : await getInstance({ tx }, instanceId);
   if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
   return { instance, estimate: computeRefund(instance, await listOrders({ tx }, instanceId), now) };
 }
 
 /** What unsubscribing `instanceId` now would refund, line by line. */
-export async function estimateRefund(ctx: BillingContext, instanceId: string): Promise<RefundEstimate> {
+export async function estimateRefund(
+  ctx: BillingContext,
+  instanceId: string,
+): Promise<RefundEstimate> {
   return (await estimateWith(ctx.db, instanceId, ctx.clock(), false)).estimate;
 }
 
@@ -110,7 +130,11 @@ export interface UnsubscribeResult {
  * each line into the ledger, cancels pending renewals and rolls `expires_at` back (active
  * instance, which also stops auto-renewing) or releases the instance (disabled).
  */
-export async function unsubscribe(ctx: BillingContext, actor: Actor, instanceId: string): Promise<UnsubscribeResult> {
+export async function unsubscribe(
+  ctx: BillingContext,
+  actor: Actor,
+  instanceId: string,
+): Promise<UnsubscribeResult> {
   return transaction(ctx.db, async (tx) => {
     await requireAdmin(ctx, tx, actor, "approve unsubscriptions");
     const now = ctx.clock();

@@ -26,7 +26,11 @@ const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 /** Parses `YYYY-MM` and returns the instants [start, end) of that month in `zone`. */
 export function monthRange(month: string, zone: string): { start: number; end: number } {
   if (!MONTH.test(month)) {
-    throw new BillingError({ code: "INVALID_INPUT", field: "month", problem: `"${month}" is not a month; write it as YYYY-MM` });
+    throw new BillingError({
+      code: "INVALID_INPUT",
+      field: "month",
+      problem: `"${month}" is not a month; write it as YYYY-MM`,
+    });
   }
   const start = dayjs.tz(`${month}-01 00:00:00`, zone);
   return { start: start.valueOf(), end: start.add(1, "month").valueOf() };
@@ -37,7 +41,8 @@ export function isoInZone(at: number, zone: string): string {
   return dayjs(at).tz(zone).format("YYYY-MM-DDTHH:mm:ssZ");
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * Parses an ISO 8601 date or date-time. Without an offset (`2026-12-01`,
@@ -49,7 +54,9 @@ export function parseIsoInstant(text: string, zone: string): number | undefined 
   if (!m) return undefined;
   const [, y, mo, d, h = "00", mi = "00", s = "00", ms = "0", offset] = m;
   const fields = [Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s)];
-  const probe = new Date(Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5]));
+  const probe = new Date(
+    Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5]),
+  );
   const valid =
     probe.getUTCFullYear() === fields[0] &&
     probe.getUTCMonth() === fields[1] - 1 &&

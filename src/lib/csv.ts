@@ -51,12 +51,18 @@ export function parseCsv(text: string): CsvRecord[] {
         }
         const next = src[i];
         if (next !== undefined && next !== "," && next !== "\n" && next !== "\r") {
-          throw new CsvError(line, "text after a closing quote; quote the whole field and double quotes inside it");
+          throw new CsvError(
+            line,
+            "text after a closing quote; quote the whole field and double quotes inside it",
+          );
         }
       } else {
         while (i < src.length && src[i] !== "," && src[i] !== "\n" && src[i] !== "\r") {
           if (src[i] === '"') {
-            throw new CsvError(line, "a quote inside an unquoted field; quote the field and double the quote");
+            throw new CsvError(
+              line,
+              "a quote inside an unquoted field; quote the field and double the quote",
+            );
           }
           field += src[i];
           i++;

@@ -1,4 +1,4 @@
-import { type StoreCtx } from "./db.js";
+import type { StoreCtx } from "./db.js";
 import { type AdminRow, adminRow } from "./rows.js";
 
 export async function listAdmins({ tx }: StoreCtx): Promise<AdminRow[]> {
@@ -12,7 +12,11 @@ export async function isAdminRow({ tx }: StoreCtx, userId: string): Promise<bool
 
 /** Adds an admin; returns false when the user already was one. */
 export async function insertAdmin({ tx }: StoreCtx, row: AdminRow): Promise<boolean> {
-  const inserted = await tx("admins").insert(row).onConflict("user_id").ignore().returning("user_id");
+  const inserted = await tx("admins")
+    .insert(row)
+    .onConflict("user_id")
+    .ignore()
+    .returning("user_id");
   return inserted.length > 0;
 }
 

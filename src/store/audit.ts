@@ -1,4 +1,4 @@
-import { type StoreCtx } from "./db.js";
+import type { StoreCtx } from "./db.js";
 import { type AuditRow, auditRow } from "./rows.js";
 
 export interface AuditEntry {

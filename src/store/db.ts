@@ -39,7 +39,8 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  */
 export function openDatabase(url: string, options: OpenOptions = {}): Knex {
   const target = parseDatabaseUrl(url);
-  if (!target) throw new Error(`DATABASE_URL must be sqlite:<path> or postgres://..., got "${url}"`);
+  if (!target)
+    throw new Error(`DATABASE_URL must be sqlite:<path> or postgres://..., got "${url}"`);
   if (target.dialect === "sqlite") {
     const filename = target.location === ":memory:" ? ":memory:" : resolve(target.location);
     if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true });
@@ -90,7 +91,10 @@ const MAX_ATTEMPTS = 8;
  * BEGIN IMMEDIATE, which knex cannot issue): a transaction that read first and wrote later
  * could otherwise fail with SQLITE_BUSY without waiting once another process had written.
  */
-export async function transaction<T>(db: Knex, fn: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
+export async function transaction<T>(
+  db: Knex,
+  fn: (tx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
   const sqlite = dialectOf(db) === "sqlite";
   for (let attempt = 1; ; attempt++) {
     try {

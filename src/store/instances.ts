@@ -1,4 +1,4 @@
-import { type StoreCtx, forUpdate } from "./db.js";
+import { forUpdate, type StoreCtx } from "./db.js";
 import { type InstanceRow, instanceRow } from "./rows.js";
 
 export async function getInstance({ tx }: StoreCtx, id: string): Promise<InstanceRow | undefined> {
@@ -22,8 +22,14 @@ export async function insertInstance({ tx }: StoreCtx, row: InstanceRow): Promis
   await tx("instances").insert(row);
 }
 
-export type InstancePatch = Partial<Omit<InstanceRow, "id" | "created_at">> & { updated_at: number };
+export type InstancePatch = Partial<Omit<InstanceRow, "id" | "created_at">> & {
+  updated_at: number;
+};
 
-export async function updateInstance({ tx }: StoreCtx, id: string, patch: InstancePatch): Promise<void> {
+export async function updateInstance(
+  { tx }: StoreCtx,
+  id: string,
+  patch: InstancePatch,
+): Promise<void> {
   await tx("instances").where({ id }).update(patch);
 }

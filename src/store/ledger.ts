@@ -1,4 +1,4 @@
-import { type StoreCtx } from "./db.js";
+import type { StoreCtx } from "./db.js";
 import {
   type BillLineRow,
   billLineRow,
@@ -19,7 +19,11 @@ export async function getBalance({ tx }: StoreCtx): Promise<number> {
  * UPDATE, so concurrent debits can never take it below zero. Returns the new balance, or
  * undefined when the balance was short.
  */
-export async function debit({ tx }: StoreCtx, cents: number, at: number): Promise<number | undefined> {
+export async function debit(
+  { tx }: StoreCtx,
+  cents: number,
+  at: number,
+): Promise<number | undefined> {
   const changed = await tx("accounts")
     .where({ id: ACCOUNT_ID })
     .andWhere("balance_cents", ">=", cents)
@@ -45,39 +49,45 @@ export interface NewLedgerEntry {
   created_at: number;
 }
 
-export async function insertLedgerEntry({ tx }: StoreCtx, entry: NewLedgerEntry): Promise<LedgerRow> {
+export async function insertLedgerEntry(
+  { tx }: StoreCtx,
+  entry: NewLedgerEntry,
+): Promise<LedgerRow> {
   const [row] = await tx("ledger")
     .insert({ ...entry, account_id: ACCOUNT_ID })
     .returning("*");
   return ledgerRow.parse(row);
 }
 
-export async function getLedgerEntryByKey({ tx }: StoreCtx, key: string): Promise<LedgerRow | undefined> {
+export async function getLedgerEntryByKey(
+  { tx }: StoreCtx,
+  key: string,
+): Promise<LedgerRow | undefined> {
   const row = await tx("ledger").where({ idempotency_key: key }).first();
   return row ? ledgerRow.parse(row) : undefined;
 }
 
 export async function ledgerSum({ tx }: StoreCtx): Promise<number> {
-  const row = await tx("ledger").where({ account_id: ACCOUNT_ID }).sum({ total: "amount_cents" }).first();
+  const row = await tx("ledger")
+    .where({ account_id: ACCOUNT_ID })
+    .sum({ total: "amount_cents" })
+    .first();
   return Number(row?.total ?? 0);
 }
 
 /** Ledger entries in [from, to) joined with their orders, oldest first. */
-export async function listBillLines({ tx }: StoreCtx, from: number, to: number): Promise<BillLineRow[]> {
+export async function listBillLines(
+  { tx }: StoreCtx,
+  from: number,
+  to: number,
+): Promise<BillLineRow[]> {
   const rows = await tx("ledger as l")
     .leftJoin("orders as o", "o.id", "l.order_id")
     .where("l.account_id", ACCOUNT_ID)
     .andWhere("l.created_at", ">=", from)
     .andWhere("l.created_at", "<", to)
     .orderBy("l.id")
-    .select(
-      "l.*",
-      "o.site",
-      "o.months",
-      "o.unit_cents",
-      "o.period_start",
-      "o.period_end",
-    );
+    .select("l.*", "o.site", "o.months", "o.unit_cents", "o.period_start", "o.period_end");
   return rows.map((r) => billLineRow.parse(r));
 }
 
@@ -93,7 +103,13 @@ export async function recentBillLines({ tx }: StoreCtx, limit: number): Promise<
 }
 
 /** The ledger entry that paid for an order. */
-export async function getChargeForOrder({ tx }: StoreCtx, orderId: number): Promise<LedgerRow | undefined> {
-  const row = await tx("ledger").where({ order_id: orderId }).whereIn("kind", ["purchase", "renewal"]).first();
+export async function getChargeForOrder(
+  { tx }: StoreCtx,
+  orderId: number,
+): Promise<LedgerRow | undefined> {
+  const row = await tx("ledger")
+    .where({ order_id: orderId })
+    .whereIn("kind", ["purchase", "renewal"])
+    .first();
   return row ? ledgerRow.parse(row) : undefined;
 }

@@ -1,4 +1,4 @@
-import { type StoreCtx } from "./db.js";
+import type { StoreCtx } from "./db.js";
 import { type OrderRow, orderRow } from "./rows.js";
 
 export type NewOrder = Omit<OrderRow, "id" | "refunded_cents">;

@@ -1,4 +1,4 @@
-import { type StoreCtx } from "./db.js";
+import type { StoreCtx } from "./db.js";
 import { type PriceRow, priceRow, type Site } from "./rows.js";
 
 /** The price in force for `site` at `at`: the latest one whose effective-from has passed. */
@@ -15,7 +15,10 @@ export async function priceAt({ tx }: StoreCtx, site: Site, at: number): Promise
   return priceRow.parse(row);
 }
 
-export async function insertPrice({ tx }: StoreCtx, price: Omit<PriceRow, "id">): Promise<PriceRow> {
+export async function insertPrice(
+  { tx }: StoreCtx,
+  price: Omit<PriceRow, "id">,
+): Promise<PriceRow> {
   const [row] = await tx("prices").insert(price).returning("*");
   return priceRow.parse(row);
 }

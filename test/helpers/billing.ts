@@ -15,12 +15,19 @@ export { cliActor, DAY_MS };
 
 export type TestClock = ReturnType<typeof fixedClock>;
 
-export function billingContext(db: Knex, at = T0, timezone = "UTC"): BillingContext & { clock: TestClock } {
+export function billingContext(
+  db: Knex,
+  at = T0,
+  timezone = "UTC",
+): BillingContext & { clock: TestClock } {
   return { db, clock: fixedClock(at), timezone, envAdmins: [ADMIN] };
 }
 
 /** Puts an instance straight into the store, as `kms-bot import` would (no order behind it). */
-export async function seedInstance(db: Knex, fields: Partial<InstanceRow> & { id: string }): Promise<InstanceRow> {
+export async function seedInstance(
+  db: Knex,
+  fields: Partial<InstanceRow> & { id: string },
+): Promise<InstanceRow> {
   const row: InstanceRow = {
     name: `name of ${fields.id}`,
     site: "international",

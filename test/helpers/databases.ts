@@ -37,7 +37,10 @@ export interface TestDatabase {
  * A fresh, migrated database: a new SQLite file in a temporary folder, or a new schema on
  * the PostgreSQL server. `destroy` removes it and closes every handle opened.
  */
-export async function createTestDatabase(id: DatabaseId, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  id: DatabaseId,
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
   const handles: Knex[] = [];
   let url: string;
   let schema: string | undefined;

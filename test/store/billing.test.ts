@@ -4,7 +4,12 @@ import { addAdmin, listAdmins, removeAdmin } from "../../src/billing/admins.js";
 import { billCsv, monthBill } from "../../src/billing/bills.js";
 import type { BillingContext } from "../../src/billing/context.js";
 import { isBillingError } from "../../src/billing/errors.js";
-import { disableInstance, enableInstance, instanceView, setAutoRenew } from "../../src/billing/instances.js";
+import {
+  disableInstance,
+  enableInstance,
+  instanceView,
+  setAutoRenew,
+} from "../../src/billing/instances.js";
 import { purchase, quoteRenewal, renew } from "../../src/billing/orders.js";
 import { currentPrices, setPrice } from "../../src/billing/prices.js";
 import { estimateRefund, unsubscribe } from "../../src/billing/refunds.js";
@@ -141,12 +146,26 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
 
     it("refuses members, bad input and an uncovered price, writing nothing", async () => {
       await fund(ctx, 100);
-      await expectRefusal(purchase(ctx, member, { name: "x", site: "china", months: 1 }), "FORBIDDEN");
-      await expectRefusal(purchase(ctx, admin, { name: "x", site: "china", months: 10 }), "INVALID_INPUT");
-      await expectRefusal(purchase(ctx, admin, { name: " ", site: "china", months: 1 }), "INVALID_INPUT");
-      const error = await expectRefusal(purchase(ctx, admin, { name: "x", site: "china", months: 1 }), "INSUFFICIENT_BALANCE");
+      await expectRefusal(
+        purchase(ctx, member, { name: "x", site: "china", months: 1 }),
+        "FORBIDDEN",
+      );
+      await expectRefusal(
+        purchase(ctx, admin, { name: "x", site: "china", months: 10 }),
+        "INVALID_INPUT",
+      );
+      await expectRefusal(
+        purchase(ctx, admin, { name: " ", site: "china", months: 1 }),
+        "INVALID_INPUT",
+      );
+      const error = await expectRefusal(
+        purchase(ctx, admin, { name: "x", site: "china", months: 1 }),
+        "INSUFFICIENT_BALANCE",
+      );
       expect(error.message).toContain("short by USD 2,398.00");
-      expect(await t.db("instances").count({ n: "*" }).first()).toMatchObject({ n: expect.anything() });
+      expect(await t.db("instances").count({ n: "*" }).first()).toMatchObject({
+        n: expect.anything(),
+      });
       expect(Number((await t.db("instances").count({ n: "*" }).first())?.n)).toBe(0);
       expect(await balance(ctx)).toBe(100);
     });
@@ -188,9 +207,15 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       await fund(ctx, 100_000);
       await seedInstance(t.db, { id: "kst-old", expires_at: T0 - 15 * DAY_MS });
       await seedInstance(t.db, { id: "kst-a" });
-      await expectRefusal(renew(ctx, member, { instanceId: "kst-old", months: 1 }), "INSTANCE_RELEASED");
+      await expectRefusal(
+        renew(ctx, member, { instanceId: "kst-old", months: 1 }),
+        "INSTANCE_RELEASED",
+      );
       await expectRefusal(renew(ctx, member, { instanceId: "kst-nope", months: 1 }), "NOT_FOUND");
-      const e = await expectRefusal(renew(ctx, member, { instanceId: "kst-a", months: 1 }), "INSUFFICIENT_BALANCE");
+      const e = await expectRefusal(
+        renew(ctx, member, { instanceId: "kst-a", months: 1 }),
+        "INSUFFICIENT_BALANCE",
+      );
       expect(e.message).toContain("short by USD 799.00");
       expect((await getInstance({ tx: t.db }, "kst-a"))?.expires_at).toBe(T0 + 30 * DAY_MS);
       expect(await balance(ctx)).toBe(100_000);
@@ -201,7 +226,11 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       await fund(ctx, 200_000);
       await seedInstance(t.db, { id: "kst-a" });
       const q = await quoteRenewal(ctx, "kst-a", 2);
-      expect(q).toMatchObject({ amountCents: 2 * INTL, balanceCents: 200_000, balanceAfterCents: 200_000 - 2 * INTL });
+      expect(q).toMatchObject({
+        amountCents: 2 * INTL,
+        balanceCents: 200_000,
+        balanceAfterCents: 200_000 - 2 * INTL,
+      });
     });
 
     it("charges once for a request retried with the same idempotency key, even concurrently", async () => {
@@ -217,7 +246,10 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
       expect(await balance(ctx)).toBe(10_000_000 - INTL);
       expect(await listOrders({ tx: t.db }, "kst-a")).toHaveLength(1);
-      await expectRefusal(renew(ctx, member, { instanceId: "kst-a", months: 2, idempotencyKey: "view-1" }), "IDEMPOTENCY_CONFLICT");
+      await expectRefusal(
+        renew(ctx, member, { instanceId: "kst-a", months: 2, idempotencyKey: "view-1" }),
+        "IDEMPOTENCY_CONFLICT",
+      );
     });
   });
 
@@ -226,7 +258,11 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       await seedInstance(t.db, { id: "kst-a" });
       await expectRefusal(disableInstance(ctx, member, "kst-a"), "FORBIDDEN");
       const disabled = await disableInstance(ctx, admin, "kst-a");
-      expect(disabled.lifecycle).toMatchObject({ state: "disabled", reason: "admin", expiresAt: T0 + 30 * DAY_MS });
+      expect(disabled.lifecycle).toMatchObject({
+        state: "disabled",
+        reason: "admin",
+        expiresAt: T0 + 30 * DAY_MS,
+      });
       await expectRefusal(disableInstance(ctx, admin, "kst-a"), "INVALID_STATE");
       expect((await enableInstance(ctx, admin, "kst-a")).lifecycle.state).toBe("active");
       await expectRefusal(enableInstance(ctx, admin, "kst-a"), "INVALID_STATE");
@@ -281,7 +317,9 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       const unused = Math.floor((bought.instance.expires_at - ctx.clock()) / 1000);
       const expected = Math.floor((INTL * unused) / (period / 1000));
       const estimate = await estimateRefund(ctx, id);
-      expect(estimate.lines).toEqual([expect.objectContaining({ kind: "unused_period", cents: expected })]);
+      expect(estimate.lines).toEqual([
+        expect.objectContaining({ kind: "unused_period", cents: expected }),
+      ]);
       expect(estimate.outcome).toBe("released");
       const done = await unsubscribe(ctx, admin, id);
       expect(done.refund.totalCents).toBe(expected);
@@ -298,7 +336,10 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       await renew(ctx, member, { instanceId: id, months: 3 });
       await disableInstance(ctx, admin, id);
       const estimate = await estimateRefund(ctx, id);
-      expect(estimate.lines.map((l) => l.kind).sort()).toEqual(["pending_renewal", "unused_period"]);
+      expect(estimate.lines.map((l) => l.kind).sort()).toEqual([
+        "pending_renewal",
+        "unused_period",
+      ]);
       expect(estimate.lines.find((l) => l.kind === "pending_renewal")?.cents).toBe(3 * CHINA);
       const before = await balance(ctx);
       const done = await unsubscribe(ctx, admin, id);
@@ -338,7 +379,12 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
         ["Recharge", 1_000_000, 1_000_000],
         ["Renewal", -INTL, 1_000_000 - INTL],
       ]);
-      expect(jan.totals).toEqual({ chargedCents: INTL, refundedCents: 0, rechargedCents: 1_000_000, netCents: 1_000_000 - INTL });
+      expect(jan.totals).toEqual({
+        chargedCents: INTL,
+        refundedCents: 0,
+        rechargedCents: 1_000_000,
+        netCents: 1_000_000 - INTL,
+      });
       expect((await monthBill(ctx, "2026-02")).lines).toHaveLength(1);
       const csv = billCsv(jan, "UTC");
       const lines = csv.split("\r\n");
@@ -358,7 +404,9 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       expect((await monthBill(tokyo, "2026-02")).lines).toHaveLength(1);
       expect((await monthBill(tokyo, "2026-01")).lines).toHaveLength(0);
       expect((await monthBill(ctx, "2026-01")).lines).toHaveLength(1);
-      expect(billCsv(await monthBill(tokyo, "2026-02"), "Asia/Tokyo")).toContain("2026-02,2026-02-01T01:00:00+09:00");
+      expect(billCsv(await monthBill(tokyo, "2026-02"), "Asia/Tokyo")).toContain(
+        "2026-02,2026-02-01T01:00:00+09:00",
+      );
     });
   });
 
@@ -391,7 +439,10 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
 
     it("writes no audit entry for a refused mutation", async () => {
       await seedInstance(t.db, { id: "kst-a" });
-      await expectRefusal(renew(ctx, member, { instanceId: "kst-a", months: 1 }), "INSUFFICIENT_BALANCE");
+      await expectRefusal(
+        renew(ctx, member, { instanceId: "kst-a", months: 1 }),
+        "INSUFFICIENT_BALANCE",
+      );
       expect(await listAudit({ tx: t.db })).toEqual([]);
     });
   });
