@@ -73,8 +73,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const [file, extra] = rest;
         if (file === undefined || extra !== undefined)
           return usage(io, "import takes one file: kms-bot import <file.csv>");
-        if (!existsSync(file)) return fail(io, `No such file: ${file}`);
-        const result = await importInstances(ctx, cliActor, readFileSync(file, "utf8"));
+        let csv: string;
+        try {
+          csv = readFileSync(file, "utf8");
+        } catch (error) {
+          return fail(io, fileProblem(file, error));
+        }
+        const result = await importInstances(ctx, cliActor, csv);
         io.stdout(
           `Imported ${result.created + result.updated} instance(s): ${result.created} new, ${result.updated} updated.\n`,
         );
@@ -99,7 +104,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const month = values.month ?? billingCycle(io.clock(), ctx.timezone);
         const csv = billCsv(await monthBill(ctx, month), ctx.timezone);
         if (values.out) {
-          writeAtomically(values.out, csv);
+          try {
+            writeAtomically(values.out, csv);
+          } catch (error) {
+            return fail(io, fileProblem(values.out, error));
+          }
           io.stdout(`Wrote ${values.out}\n`);
         } else {
           io.stdout(csv);
@@ -120,6 +129,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     throw error;
   } finally {
     await db.destroy();
+  }
+}
+
+/** A file system failure in words: which file, and what is wrong with it. */
+function fileProblem(path: string, error: unknown): string {
+  switch ((error as { code?: string }).code) {
+    case "ENOENT":
+      return `No such file or folder: ${path}`;
+    case "EISDIR":
+      return `${path} is a folder, not a file`;
+    case "EACCES":
+      return `Permission denied: ${path}`;
+    default:
+      return `Can't use ${path}: ${(error as Error).message}`;
   }
 }
 

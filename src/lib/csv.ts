@@ -84,7 +84,8 @@ export function parseCsv(text: string): CsvRecord[] {
 }
 
 function quote(field: string): string {
-  return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
+  // A leading U+FEFF is quoted too, or a reader would take it for a byte order mark.
+  return /^\uFEFF|[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
 /** Formats rows as RFC 4180 CSV with CRLF line ends. */

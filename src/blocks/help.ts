@@ -1,0 +1,18 @@
+/** `/kms help`: every command, admin-only ones marked. */
+export const USAGE_LINES = [
+  "`/kms status [<instance>]`: the fleet, or one instance in detail",
+  "`/kms renew [<instance>]`: renew (period, terms, price, Buy Now)",
+  "`/kms buy`: buy an instance (admin)",
+  "`/kms balance`: the prepaid balance",
+  "`/kms topup <amount>`: add to the balance (admin)",
+  "`/kms bills [YYYY-MM]`: a month's bill lines; `/kms bills export [YYYY-MM]` sends the CSV",
+  "`/kms price`: list prices; `/kms price set <international|china> <amount>` (admin)",
+  "`/kms autorenew <instance> <period>|off`: auto-renewal (admin or owner)",
+  "`/kms disable <instance>` / `/kms enable <instance>` (admin)",
+  "`/kms admins`, `/kms admins add @user`, `/kms admins remove @user` (admin)",
+];
+
+export function usageText(problem?: string): string {
+  const intro = problem ? `:thinking_face: ${problem}.\n\n` : "";
+  return `${intro}*kms-bot*: Dedicated KMS subscriptions from Slack.\n${USAGE_LINES.map((l) => `• ${l}`).join("\n")}`;
+}

@@ -1,0 +1,49 @@
+import type { HomeView, KnownBlock } from "@slack/types";
+import type { BillLine } from "../billing/bills.js";
+import type { InstanceView } from "../billing/instances.js";
+import { formatUsd } from "../billing/money.js";
+import { renewButton } from "./actions.js";
+import { billLineText } from "./bills.js";
+import { instanceLine, LIMITS, linesToSections, mrkdwn, plain, section } from "./common.js";
+
+/** How many instances get a row (with a Renew button) of their own on App Home. */
+export const HOME_FLEET_ROWS = 40;
+
+export interface HomeInput {
+  fleet: InstanceView[];
+  balanceCents: number;
+  recentBills: BillLine[];
+  isAdmin: boolean;
+}
+
+/** App Home: the balance, the fleet soonest expiry first with Renew buttons, recent bills. */
+export function homeView(input: HomeInput): HomeView {
+  const current = input.fleet.filter((v) => v.lifecycle.state !== "released");
+  const rows: KnownBlock[] = current.slice(0, HOME_FLEET_ROWS).map((v) => ({
+    type: "section",
+    text: mrkdwn(instanceLine(v)),
+    accessory: renewButton(v.instance.id),
+  }));
+  const blocks: KnownBlock[] = [
+    { type: "header", text: plain("Dedicated KMS", 150) },
+    section(
+      `*Balance:* ${formatUsd(input.balanceCents)}${input.isAdmin ? "  ·  you are a billing admin" : ""}`,
+    ),
+    { type: "divider" },
+    section(`*Instances* (${current.length}, soonest expiry first)`),
+    ...(rows.length > 0 ? rows : [section("No instances yet.")]),
+  ];
+  if (current.length > HOME_FLEET_ROWS) {
+    blocks.push({
+      type: "context",
+      elements: [
+        mrkdwn(`…and ${current.length - HOME_FLEET_ROWS} more. \`/kms status\` lists them all.`),
+      ],
+    });
+  }
+  blocks.push({ type: "divider" }, section("*Recent bills*"));
+  const bills = input.recentBills.map(billLineText);
+  blocks.push(...(bills.length > 0 ? linesToSections(bills, 3) : [section("Nothing billed yet.")]));
+  blocks.push({ type: "context", elements: [mrkdwn("`/kms help` lists every command.")] });
+  return { type: "home", blocks: blocks.slice(0, LIMITS.viewBlocks) };
+}

@@ -1,0 +1,115 @@
+import type { WebClient } from "@slack/web-api";
+import { balance } from "../billing/account.js";
+import { isAdmin } from "../billing/admins.js";
+import { billCsv, monthBill, toBillLine } from "../billing/bills.js";
+import { type BillingContext, userActor } from "../billing/context.js";
+import { BillingError, isBillingError } from "../billing/errors.js";
+import { fleet } from "../billing/instances.js";
+import { quoteRenewal } from "../billing/orders.js";
+import { currentPrices } from "../billing/prices.js";
+import { buyModal } from "../blocks/buy.js";
+import { homeView } from "../blocks/home.js";
+import { type RenewSummary, renewModal } from "../blocks/renew.js";
+import { recentBillLines } from "../store/ledger.js";
+import type { Site } from "../store/rows.js";
+
+/** The live price summary of the renew modal for a choice of instance and period. */
+export async function renewSummary(
+  billing: BillingContext,
+  instanceId: string | undefined,
+  months: number,
+): Promise<RenewSummary> {
+  if (!instanceId) return { none: true };
+  try {
+    return { quote: await quoteRenewal(billing, instanceId, months) };
+  } catch (error) {
+    if (isBillingError(error)) return { problem: error.message };
+    throw error;
+  }
+}
+
+/**
+ * Builds the renew modal. When opening it (`strict`), a preselected instance that is unknown
+ * or released is refused with NOT_FOUND / INSTANCE_RELEASED; when refreshing it, the summary
+ * says what is wrong instead.
+ */
+export async function buildRenewModal(
+  billing: BillingContext,
+  instanceId?: string,
+  months = 1,
+  strict = true,
+) {
+  const all = await fleet(billing);
+  if (strict && instanceId !== undefined) {
+    const chosen = all.find((v) => v.instance.id === instanceId);
+    if (!chosen) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
+    if (chosen.lifecycle.state === "released")
+      throw new BillingError({ code: "INSTANCE_RELEASED", instanceId });
+  }
+  const choices = all.filter((v) => v.lifecycle.state !== "released");
+  return renewModal({
+    choices,
+    selectedId: instanceId,
+    months,
+    summary: await renewSummary(billing, instanceId, months),
+    now: billing.clock(),
+  });
+}
+
+export async function buildBuyModal(
+  billing: BillingContext,
+  site: Site = "international",
+  months = 1,
+) {
+  const [prices, balanceCents] = await Promise.all([currentPrices(billing), balance(billing)]);
+  return buyModal({ site, months, unitCents: prices[site].unit_cents, balanceCents });
+}
+
+/** Publishes App Home for one person: the fleet, the balance and recent bills. */
+export async function publishHome(
+  client: WebClient,
+  billing: BillingContext,
+  userId: string,
+): Promise<void> {
+  const [fleetViews, balanceCents, recent, admin] = await Promise.all([
+    fleet(billing),
+    balance(billing),
+    recentBillLines({ tx: billing.db }, 10),
+    isAdmin(billing, userActor(userId)),
+  ]);
+  await client.views.publish({
+    user_id: userId,
+    view: homeView({
+      fleet: fleetViews,
+      balanceCents,
+      recentBills: recent.map((r) => toBillLine(r, billing.timezone)),
+      isAdmin: admin,
+    }),
+  });
+}
+
+/** Uploads a month's bill CSV to the person's DM with the bot (files.uploadV2). */
+export async function sendBillsCsv(
+  client: WebClient,
+  billing: BillingContext,
+  userId: string,
+  month: string,
+): Promise<number> {
+  const bill = await monthBill(billing, month);
+  const dm = await client.conversations.open({ users: userId });
+  const channelId = dm.channel?.id;
+  if (!channelId) throw new Error("conversations.open returned no channel");
+  await client.files.uploadV2({
+    channel_id: channelId,
+    content: billCsv(bill, billing.timezone),
+    filename: `kms-bills-${month}.csv`,
+    title: `Dedicated KMS bills ${month}`,
+    initial_comment: `Bills for ${month} (${bill.lines.length} line(s), times in ${billing.timezone}).`,
+  });
+  return bill.lines.length;
+}
+
+/** Sends a person a direct message from the bot. */
+export async function dm(client: WebClient, userId: string, text: string): Promise<void> {
+  await client.chat.postMessage({ channel: userId, text });
+}

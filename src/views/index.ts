@@ -1,0 +1,134 @@
+import type { App } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { orderLabel } from "../billing/bills.js";
+import { type BillingContext, userActor } from "../billing/context.js";
+import { isBillingError } from "../billing/errors.js";
+import { formatUsd } from "../billing/money.js";
+import type { OrderResult } from "../billing/orders.js";
+import { purchase, renew } from "../billing/orders.js";
+import { periodLabel } from "../billing/periods.js";
+import { BUY_CHANNEL, BUY_NAME, BUY_OWNER, BUY_PERIOD, BUY_SITE, BUY_VIEW } from "../blocks/buy.js";
+import { slackDate } from "../blocks/common.js";
+import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../blocks/renew.js";
+import type { ListenerDeps } from "../listeners.js";
+import { userMessage } from "../slack/errors.js";
+import { readBuyState, readRenewState } from "../slack/state.js";
+import { dm, publishHome } from "../slack/surfaces.js";
+
+type FieldErrors = Record<string, string>;
+
+const TERMS_REQUIRED = "Please read and accept the Dedicated KMS Terms of Service.";
+
+/** Which field of a modal a billing refusal belongs on. */
+function fieldFor(
+  code: string,
+  fields: { instance?: string; period: string; other: string },
+): string {
+  switch (code) {
+    case "INSUFFICIENT_BALANCE":
+      return fields.period;
+    case "INSTANCE_RELEASED":
+    case "NOT_FOUND":
+      return fields.instance ?? fields.other;
+    default:
+      return fields.other;
+  }
+}
+
+/** Confirms a paid order to its buyer and refreshes their App Home, after the modal closed. */
+async function confirm(
+  client: WebClient,
+  billing: BillingContext,
+  userId: string,
+  what: string,
+  r: OrderResult,
+  logger: { warn(...a: unknown[]): void },
+) {
+  if (r.replayed) return;
+  const message = `:white_check_mark: ${what} ${r.instance.id} (${r.instance.name}) for ${periodLabel(r.order.months)}. Order ${orderLabel(r.order.id)}, ${formatUsd(r.order.amount_cents)}. Expires ${slackDate(r.instance.expires_at)}. Balance: ${formatUsd(r.balanceAfterCents)}.`;
+  await dm(client, userId, message).catch((e) => logger.warn("kms-bot: confirmation DM failed", e));
+  await publishHome(client, billing, userId).catch((e) =>
+    logger.warn("kms-bot: App Home refresh failed", e),
+  );
+}
+
+export function register(app: App, { billing }: ListenerDeps): void {
+  app.view(RENEW_VIEW, async ({ ack, body, view, client, logger }) => {
+    const state = readRenewState(view.state.values);
+    const errors: FieldErrors = {};
+    if (!state.instanceId) errors[RENEW_INSTANCE.block] = "Choose an instance.";
+    if (state.months === undefined) errors[RENEW_PERIOD.block] = "Choose a subscription period.";
+    if (!state.termsAccepted) errors[TERMS.block] = TERMS_REQUIRED;
+    if (Object.keys(errors).length > 0 || !state.instanceId || state.months === undefined) {
+      await ack({ response_action: "errors", errors });
+      return;
+    }
+    let result: OrderResult;
+    try {
+      result = await renew(billing, userActor(body.user.id), {
+        instanceId: state.instanceId,
+        months: state.months,
+        idempotencyKey: `renew:${view.id}`,
+      });
+    } catch (error) {
+      const code = isBillingError(error) ? error.code : "UNEXPECTED";
+      const block = fieldFor(code, {
+        instance: RENEW_INSTANCE.block,
+        period: RENEW_PERIOD.block,
+        other: RENEW_INSTANCE.block,
+      });
+      await ack({
+        response_action: "errors",
+        errors: { [block]: userMessage(error, logger).slice(0, 300) },
+      });
+      return;
+    }
+    await ack();
+    await confirm(client, billing, body.user.id, "Renewed", result, logger);
+  });
+
+  app.view(BUY_VIEW, async ({ ack, body, view, client, logger }) => {
+    const state = readBuyState(view.state.values);
+    const errors: FieldErrors = {};
+    if (!state.name?.trim()) errors[BUY_NAME.block] = "Give the instance a name.";
+    if (!state.site) errors[BUY_SITE.block] = "Choose a site.";
+    if (state.months === undefined) errors[BUY_PERIOD.block] = "Choose a subscription period.";
+    if (!state.termsAccepted) errors[TERMS.block] = TERMS_REQUIRED;
+    if (Object.keys(errors).length > 0 || !state.site || state.months === undefined) {
+      await ack({ response_action: "errors", errors });
+      return;
+    }
+    let result: OrderResult;
+    try {
+      result = await purchase(billing, userActor(body.user.id), {
+        name: state.name ?? "",
+        site: state.site,
+        months: state.months,
+        channel: state.channel ?? null,
+        owner: state.owner ?? null,
+        idempotencyKey: `buy:${view.id}`,
+      });
+    } catch (error) {
+      let block: string = BUY_NAME.block;
+      if (isBillingError(error, "INSUFFICIENT_BALANCE")) block = BUY_PERIOD.block;
+      if (isBillingError(error, "INVALID_INPUT")) {
+        const f = error.failure.code === "INVALID_INPUT" ? error.failure.field : "";
+        block =
+          f === "channel"
+            ? BUY_CHANNEL.block
+            : f === "owner"
+              ? BUY_OWNER.block
+              : f === "months"
+                ? BUY_PERIOD.block
+                : BUY_NAME.block;
+      }
+      await ack({
+        response_action: "errors",
+        errors: { [block]: userMessage(error, logger).slice(0, 300) },
+      });
+      return;
+    }
+    await ack();
+    await confirm(client, billing, body.user.id, "Bought", result, logger);
+  });
+}
