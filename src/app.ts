@@ -1,13 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import bolt from "@slack/bolt";
+import { App, LogLevel } from "@slack/bolt";
 import type { Knex } from "knex";
 import type { BillingContext } from "./billing/context.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { registerListeners } from "./listeners.js";
 import { dialectOf } from "./store/db.js";
-
-const { App, LogLevel } = bolt;
 
 export interface AppDeps {
   db: Knex;
@@ -45,20 +43,27 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     envAdmins: config.KMS_ADMIN_USERS,
   };
   const customRoutes = [{ path: "/healthz", method: ["GET"], handler: healthz(deps.db) }];
+  // A person is waiting on every interactive call: retry briefly, then tell them. (The
+  // client still waits out a 429's Retry-After before retrying.)
+  const clientOptions = {
+    slackApiUrl: config.SLACK_API_URL,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
+    timeout: 10_000,
+  };
   const app = config.socketMode
     ? new App({
         token: config.SLACK_BOT_TOKEN,
         appToken: config.SLACK_APP_TOKEN,
         socketMode: true,
         customRoutes,
-        clientOptions: { slackApiUrl: config.SLACK_API_URL },
+        clientOptions,
         logLevel: LogLevel.INFO,
       })
     : new App({
         token: config.SLACK_BOT_TOKEN,
         signingSecret: config.SLACK_SIGNING_SECRET,
         customRoutes,
-        clientOptions: { slackApiUrl: config.SLACK_API_URL },
+        clientOptions,
         logLevel: LogLevel.INFO,
       });
   registerListeners(app, { billing, config });

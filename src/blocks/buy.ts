@@ -3,7 +3,7 @@ import { formatUsd } from "../billing/money.js";
 import { periodLabel } from "../billing/periods.js";
 import { SITES, type Site } from "../store/rows.js";
 import { LIMITS, plain, section } from "./common.js";
-import { periodOption, periodOptions, termsBlock } from "./renew.js";
+import { periodOption, periodOptions, termsBlocks } from "./renew.js";
 
 export const BUY_VIEW = "buy_modal";
 export const BUY_NAME = { block: "buy_name", action: "buy_name_input" } as const;
@@ -97,7 +97,7 @@ export function buyModal(quote: BuyQuote): ModalView {
       label: plain("Owner", 2000),
       element: { type: "users_select", action_id: BUY_OWNER.action },
     },
-    termsBlock(),
+    ...termsBlocks(),
     { type: "divider" },
     section(buySummaryText(quote), BUY_SUMMARY_BLOCK),
   ];

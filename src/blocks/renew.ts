@@ -51,21 +51,26 @@ export function instanceSelectOptions(
   return { option_groups: groups };
 }
 
-/** The required Terms of Service checkbox, shared by the renew and buy modals. */
-export function termsBlock(): KnownBlock {
+/** The Terms of Service link and the required checkbox, shared by the renew and buy modals. */
+export function termsBlocks(): KnownBlock[] {
   const option: Option = {
-    text: {
-      type: "mrkdwn",
-      text: `I have read and agree to the <${TERMS_URL}|Dedicated KMS Terms of Service>`,
-    },
+    text: plain("I have read and agree to the Dedicated KMS Terms of Service", LIMITS.optionText),
     value: TERMS.value,
   };
-  return {
-    type: "input",
-    block_id: TERMS.block,
-    label: plain("Terms of Service", 2000),
-    element: { type: "checkboxes", action_id: TERMS.action, options: [option] },
-  };
+  return [
+    {
+      type: "context",
+      elements: [
+        { type: "mrkdwn", text: `<${TERMS_URL}|Read the Dedicated KMS Terms of Service>` },
+      ],
+    },
+    {
+      type: "input",
+      block_id: TERMS.block,
+      label: plain("Terms of Service", 2000),
+      element: { type: "checkboxes", action_id: TERMS.action, options: [option] },
+    },
+  ];
 }
 
 export type RenewSummary = { quote: RenewalQuote } | { problem: string } | { none: true };
@@ -125,7 +130,7 @@ export function renewModal(input: RenewModalInput): ModalView {
         initial_option: periodOption(input.months),
       },
     },
-    termsBlock(),
+    ...termsBlocks(),
     { type: "divider" },
     section(renewSummaryText(input.summary, input.now), RENEW_SUMMARY_BLOCK),
   ];

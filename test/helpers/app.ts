@@ -1,0 +1,129 @@
+import type { Knex } from "knex";
+import { createApp, type KmsBot } from "../../src/app.js";
+import type { BillingContext } from "../../src/billing/context.js";
+import { loadBotConfig } from "../../src/config.js";
+import { ADMIN, billingContext, T0, type TestClock } from "./billing.js";
+import { createTestDatabase, type DatabaseId, type TestDatabase } from "./databases.js";
+import {
+  checkMessage,
+  type FakeSlack,
+  type FakeSlackOptions,
+  startFakeSlack,
+} from "./fake-slack.js";
+import {
+  type AppResponse,
+  type BlockActionOptions,
+  blockAction,
+  eventCallback,
+  postToApp,
+  SLACK_TEST_IDS,
+  type SlackRequest,
+  slashCommand,
+  type ViewSubmissionOptions,
+  viewSubmission,
+} from "./slack-requests.js";
+
+export const SIGNING_SECRET = "test-signing-secret-0123456789";
+export const ALERT_CHANNEL = "C0ALERTS";
+export const MEMBER_ID = SLACK_TEST_IDS.userId;
+
+export interface TestBot {
+  bot: KmsBot;
+  /** Base URL of the running app (`http://127.0.0.1:<port>`). */
+  url: string;
+  fake: FakeSlack;
+  t: TestDatabase;
+  db: Knex;
+  clock: TestClock;
+  billing: BillingContext;
+  send(request: SlackRequest, options?: { headers?: Record<string, string> }): Promise<AppResponse>;
+  /** Runs `/kms <text>` as `userId`; checks the synchronous reply against Block Kit limits. */
+  command(text: string, userId?: string): Promise<AppResponse & { reply: Record<string, unknown> }>;
+  click(options: BlockActionOptions): Promise<AppResponse>;
+  submit(options: ViewSubmissionOptions): Promise<AppResponse>;
+  event(event: Record<string, unknown>, headers?: Record<string, string>): Promise<AppResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real Bolt app over real HTTP on a free port, with a fresh database, a fixed clock and
+ * a fake Slack Web API. Billing admins: `ADMIN`.
+ */
+export async function startTestBot(
+  options: { db?: DatabaseId; slack?: FakeSlackOptions; env?: Record<string, string> } = {},
+): Promise<TestBot> {
+  const fake = await startFakeSlack(options.slack);
+  const t = await createTestDatabase(options.db ?? "sqlite");
+  const config = loadBotConfig({
+    SLACK_BOT_TOKEN: fake.botToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.url,
+    DATABASE_URL: t.url,
+    KMS_ADMIN_USERS: ADMIN,
+    KMS_ALERT_CHANNEL: ALERT_CHANNEL,
+    KMS_TIMEZONE: "UTC",
+    ...options.env,
+  });
+  const billing = billingContext(t.db, T0);
+  const bot = createApp(config, { db: t.db, clock: billing.clock });
+  const port = await bot.start(0);
+  const url = `http://127.0.0.1:${port}`;
+  const send = (request: SlackRequest, o: { headers?: Record<string, string> } = {}) =>
+    postToApp(url, request, { signingSecret: SIGNING_SECRET, headers: o.headers });
+  return {
+    bot,
+    url,
+    fake,
+    t,
+    db: t.db,
+    clock: billing.clock,
+    billing: { ...billing, envAdmins: config.KMS_ADMIN_USERS },
+    send,
+    async command(text, userId = MEMBER_ID) {
+      const response = await send(
+        slashCommand({
+          text,
+          userId,
+          triggerId: fake.newTriggerId(),
+          responseUrl: fake.newResponseUrl(),
+        }),
+      );
+      const reply = (response.json ?? {}) as Record<string, unknown>;
+      const issues = checkMessage(reply);
+      if (issues.length > 0) {
+        throw new Error(
+          `reply to "/kms ${text}" breaks Block Kit limits: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+        );
+      }
+      return { ...response, reply };
+    },
+    click: (o) =>
+      send(
+        blockAction({ triggerId: fake.newTriggerId(), responseUrl: fake.newResponseUrl(), ...o }),
+      ),
+    submit: (o) => send(viewSubmission(o)),
+    event: (event, headers) => send(eventCallback({ event }), { headers }),
+    async close() {
+      await bot.stop();
+      await fake.close();
+      await t.destroy();
+    },
+  };
+}
+
+/** All the text a reply shows (its `text` and every block's text), for assertions. */
+export function shown(reply: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === "string") return;
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "text" && typeof x === "string") out.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(reply);
+  return out.join("\n");
+}
