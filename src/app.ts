@@ -1,15 +1,29 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { App, LogLevel } from "@slack/bolt";
+import { Cron } from "croner";
 import type { Knex } from "knex";
 import type { BillingContext } from "./billing/context.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { registerListeners } from "./listeners.js";
 import { dialectOf } from "./store/db.js";
+import { slackPoster } from "./timer/slack-poster.js";
+import {
+  type Poster,
+  type SweepOptions,
+  type SweepSummary,
+  summaryLine,
+  sweep,
+  timerSettings,
+} from "./timer/sweep.js";
 
 export interface AppDeps {
   db: Knex;
   clock: Clock;
+  /** Run the expiry timer on KMS_SWEEP_CRON while started (default true; tests call `sweep()`). */
+  schedule?: boolean;
+  /** How the timer reaches Slack (default: the Web API at SLACK_API_URL). */
+  poster?: Poster;
 }
 
 export interface KmsBot {
@@ -18,6 +32,8 @@ export interface KmsBot {
   /** Starts serving; returns the HTTP port actually bound (useful with PORT=0 in tests). */
   start(port?: number): Promise<number>;
   stop(): Promise<void>;
+  /** Runs the expiry timer once now (what the schedule does). */
+  sweep(options?: SweepOptions): Promise<SweepSummary>;
 }
 
 /** `GET /healthz`: 200 with the database dialect when a query succeeds, 503 otherwise. */
@@ -67,15 +83,31 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
         logLevel: LogLevel.INFO,
       });
   registerListeners(app, { billing, config });
+  const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
+  const runSweep = (options?: SweepOptions) =>
+    sweep(billing, timerSettings(config), poster, options);
+  let cron: Cron | undefined;
   return {
     app,
     billing,
+    sweep: runSweep,
     async start(port = config.PORT) {
       const server = (await app.start(port)) as Server | undefined;
+      if (deps.schedule !== false) {
+        // protect: a sweep still running when the next is due is not started twice.
+        cron = new Cron(config.KMS_SWEEP_CRON, { protect: true }, async () => {
+          try {
+            app.logger.info(`kms-bot: ${summaryLine(await runSweep())}`);
+          } catch (error) {
+            app.logger.error("kms-bot: sweep failed; the next one will retry", error);
+          }
+        });
+      }
       const address = server?.address();
       return typeof address === "object" && address ? address.port : port;
     },
     async stop() {
+      cron?.stop();
       await app.stop();
     },
   };

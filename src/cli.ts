@@ -8,11 +8,19 @@ import { type BillingContext, cliActor } from "./billing/context.js";
 import { BillingError } from "./billing/errors.js";
 import { importInstances } from "./billing/import.js";
 import { formatUsd, parseAmount } from "./billing/money.js";
-import { billingCycle } from "./billing/time.js";
+import { billingCycle, parseIsoInstant } from "./billing/time.js";
 import { type Clock, systemClock } from "./clock.js";
-import { ConfigError, loadBaseConfig } from "./config.js";
+import {
+  type BaseConfig,
+  ConfigError,
+  loadBaseConfig,
+  loadTimerConfig,
+  type TimerConfig,
+} from "./config.js";
 import { openDatabase } from "./store/db.js";
 import { applyMigrations } from "./store/migrate.js";
+import { slackPoster } from "./timer/slack-poster.js";
+import { summaryLine, sweep, timerSettings } from "./timer/sweep.js";
 
 export const USAGE = `Usage: kms-bot <command>
 
@@ -20,8 +28,11 @@ export const USAGE = `Usage: kms-bot <command>
   import <file.csv>                        upsert instances (instance_id,name,site,expires_at,channel,owner)
   topup <amount>                           add a recharge to the prepaid balance, e.g. 1,000.50
   bills [--month YYYY-MM] [--out file.csv] export a month's bill lines as CSV (default: this month, to stdout)
+  sweep [--at <ISO time>] [--dry-run]      run the expiry timer once, as of now or of the given time;
+                                           --dry-run prints what it would post and change, and changes nothing
 
-Configuration comes from the environment (and ./.env): DATABASE_URL, KMS_TIMEZONE, KMS_ADMIN_USERS.`;
+Configuration comes from the environment (and ./.env): DATABASE_URL, KMS_TIMEZONE, KMS_ADMIN_USERS;
+sweep also reads SLACK_BOT_TOKEN, SLACK_API_URL, KMS_ALERT_CHANNEL, KMS_WARN_DAYS, KMS_RELEASE_WARN_DAYS.`;
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -44,9 +55,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
-  let config: ReturnType<typeof loadBaseConfig>;
+  const dryRun = command === "sweep" && argv.includes("--dry-run");
+  let config: BaseConfig | TimerConfig;
   try {
-    config = loadBaseConfig(io.env);
+    config = command === "sweep" ? loadTimerConfig(io.env, { dryRun }) : loadBaseConfig(io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`${error.message}\n`);
@@ -114,6 +126,33 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           io.stdout(csv);
         }
         return 0;
+      }
+      case "sweep": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { at: { type: "string" }, "dry-run": { type: "boolean" } },
+          strict: true,
+          allowPositionals: true,
+        });
+        if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
+        let clock = io.clock;
+        if (values.at !== undefined) {
+          const at = parseIsoInstant(values.at, ctx.timezone);
+          if (at === undefined)
+            return usage(
+              io,
+              `--at "${values.at}" is not an ISO 8601 time such as 2026-12-01T09:00:00Z`,
+            );
+          clock = () => at;
+        }
+        const timer = config as TimerConfig;
+        const poster = dryRun
+          ? null
+          : slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL);
+        const summary = await sweep({ ...ctx, clock }, timerSettings(timer), poster, { dryRun });
+        for (const action of summary.actions) io.stdout(`${action}\n`);
+        io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);
+        return summary.failed > 0 ? 1 : 0;
       }
       default:
         return usage(io, `unknown command "${command}"`);

@@ -54,7 +54,23 @@ const base = z.object({
   ),
 });
 
-const slack = base.extend({
+const timer = base.extend({
+  SLACK_API_URL: optional(
+    z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .default("https://slack.com/api/")
+      .transform((u) => (u.endsWith("/") ? u : `${u}/`)),
+  ),
+  KMS_ALERT_CHANNEL: optional(
+    z
+      .string({ error: "is required (the channel id for expiry warnings, C...)" })
+      .regex(channelId, "is not a Slack channel id (C...)"),
+  ),
+  KMS_WARN_DAYS: dayList("30,14,7,3,1", 365),
+  KMS_RELEASE_WARN_DAYS: dayList("7,3,1", 14),
+});
+
+const slack = timer.extend({
   SLACK_BOT_TOKEN: optional(
     z
       .string({ error: "is required (the bot token, xoxb-...)" })
@@ -64,12 +80,6 @@ const slack = base.extend({
   SLACK_APP_TOKEN: optional(
     z.string().startsWith("xapp-", "must start with xapp- (an app-level token)").optional(),
   ),
-  SLACK_API_URL: optional(
-    z
-      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-      .default("https://slack.com/api/")
-      .transform((u) => (u.endsWith("/") ? u : `${u}/`)),
-  ),
   PORT: optional(
     z.coerce
       .number({ error: "must be a number" })
@@ -77,11 +87,6 @@ const slack = base.extend({
       .min(1)
       .max(65535)
       .default(3000),
-  ),
-  KMS_ALERT_CHANNEL: optional(
-    z
-      .string({ error: "is required (the channel id for expiry warnings, C...)" })
-      .regex(channelId, "is not a Slack channel id (C...)"),
   ),
   KMS_SUPPORT_CHANNEL: optional(
     z.string().regex(channelId, "is not a Slack channel id (C...)").optional(),
@@ -99,11 +104,10 @@ const slack = base.extend({
         }
       }, "is not a cron expression such as */5 * * * *"),
   ),
-  KMS_WARN_DAYS: dayList("30,14,7,3,1", 365),
-  KMS_RELEASE_WARN_DAYS: dayList("7,3,1", 14),
 });
 
 export type BaseConfig = Readonly<z.output<typeof base>>;
+export type TimerConfig = Readonly<z.output<typeof timer>> & { readonly SLACK_BOT_TOKEN?: string };
 export type BotConfig = Readonly<z.output<typeof slack>> & {
   readonly supportChannel: string;
   readonly socketMode: boolean;
@@ -128,7 +132,21 @@ export function loadBaseConfig(env: NodeJS.ProcessEnv = process.env): BaseConfig
 }
 
 /**
- * What the bot (and `kms-bot sweep`) needs, parsed once at start-up. Throws ConfigError
+ * What `kms-bot sweep` needs: the base, the thresholds, the alert channel and, unless it is a
+ * dry run, the bot token.
+ */
+export function loadTimerConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { dryRun: boolean },
+): TimerConfig {
+  const schema = options.dryRun
+    ? timer
+    : timer.extend({ SLACK_BOT_TOKEN: slack.shape.SLACK_BOT_TOKEN });
+  return Object.freeze(parse(schema, env));
+}
+
+/**
+ * What the bot needs, parsed once at start-up. Throws ConfigError
  * naming every missing or bad variable at once.
  */
 export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {

@@ -1,6 +1,7 @@
 import type { App, BlockAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
+import { BillingError } from "../billing/errors.js";
 import { EXPORT_BILLS, OPEN_RENEW } from "../blocks/actions.js";
 import { BUY_PERIOD, BUY_SITE } from "../blocks/buy.js";
 import { RENEW_INSTANCE, RENEW_PERIOD } from "../blocks/renew.js";
@@ -8,6 +9,7 @@ import type { ListenerDeps } from "../listeners.js";
 import { slackErrorCode, userMessage } from "../slack/errors.js";
 import { readBuyState, readRenewState } from "../slack/state.js";
 import { buildBuyModal, buildRenewModal, dm, sendBillsCsv } from "../slack/surfaces.js";
+import { registerWarningActions } from "./warnings.js";
 
 const instanceIdValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
 const monthValue = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/);
@@ -28,12 +30,23 @@ async function tell(
   else await dm(client, body.user.id, text);
 }
 
-export function register(app: App, { billing }: ListenerDeps): void {
+/** A button whose value is not one kms-bot could have made (forged or corrupted). */
+function malformed(button: string): BillingError {
+  return new BillingError({
+    code: "INVALID_INPUT",
+    field: "button",
+    problem: `this ${button} button is malformed; nothing was done.`,
+  });
+}
+
+export function register(app: App, deps: ListenerDeps): void {
+  const { billing } = deps;
+  registerWarningActions(app, deps);
   app.action<BlockAction>(OPEN_RENEW, async ({ ack, body, action, client, respond, logger }) => {
     await ack();
     const value = action.type === "button" ? instanceIdValue.safeParse(action.value) : undefined;
     try {
-      if (!value?.success) throw new Error("malformed Renew button value");
+      if (!value?.success) throw malformed("Renew");
       await client.views.open({
         trigger_id: body.trigger_id,
         view: await buildRenewModal(billing, value.data),
@@ -100,7 +113,7 @@ export function register(app: App, { billing }: ListenerDeps): void {
     const month = action.type === "button" ? monthValue.safeParse(action.value) : undefined;
     let text: string;
     try {
-      if (!month?.success) throw new Error("malformed Export CSV button value");
+      if (!month?.success) throw malformed("Export CSV");
       const lines = await sendBillsCsv(client, billing, body.user.id, month.data);
       text = `Sent the CSV of ${month.data} (${lines} line(s)) to your direct messages with kms-bot.`;
     } catch (error) {

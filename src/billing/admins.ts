@@ -8,6 +8,7 @@ import { insertAudit } from "../store/audit.js";
 import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
+import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
 
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
@@ -56,7 +57,7 @@ function checkUserId(userId: string): void {
     throw new BillingError({
       code: "INVALID_INPUT",
       field: "user",
-      problem: `"${userId}" is not a Slack user id`,
+      problem: `"${echoInput(userId)}" is not a Slack user id`,
     });
   }
 }

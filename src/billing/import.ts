@@ -5,6 +5,7 @@ import { getInstance, insertInstance, updateInstance } from "../store/instances.
 import { SITES } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
 import type { Actor, BillingContext } from "./context.js";
+import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
 import { parseIsoInstant } from "./time.js";
 
@@ -49,7 +50,7 @@ const importRow = (zone: string) =>
       if (at === undefined) {
         ctx.addIssue({
           code: "custom",
-          message: `"${s}" is not an ISO 8601 date such as 2026-12-01T00:00:00Z`,
+          message: `"${echoInput(s)}" is not an ISO 8601 date such as 2026-12-01T00:00:00Z`,
         });
         return z.NEVER;
       }
@@ -144,6 +145,8 @@ export async function importInstances(
             admin_disabled_at: null,
             released_at: null,
             auto_renew_months: null,
+            snoozed_until: null,
+            wont_renew_expires_at: null,
             created_at: now,
             updated_at: now,
           },

@@ -153,3 +153,70 @@ export async function setAutoRenew(
     () => ({ auto_renew_months: months }),
   );
 }
+
+/** Refuses a reminder action about a period that a renewal has since replaced. */
+function samePeriod(instance: InstanceRow, life: Lifecycle, expiresAt: number): void {
+  if (instance.expires_at !== expiresAt) {
+    throw new BillingError({
+      code: "INVALID_STATE",
+      instanceId: instance.id,
+      problem: "has been renewed since this warning; its new period has reminders of its own.",
+    });
+  }
+  if (life.state !== "active" && !(life.state === "disabled" && life.reason === "admin")) {
+    throw new BillingError({
+      code: "INVALID_STATE",
+      instanceId: instance.id,
+      problem: "has already expired.",
+    });
+  }
+}
+
+/**
+ * Snoozes pre-expiry reminders of the period ending `expiresAt` until `until` (admins or
+ * the owner). The expiry and release notices still come.
+ */
+export async function snoozeReminders(
+  ctx: BillingContext,
+  actor: Actor,
+  id: string,
+  expiresAt: number,
+  until: number,
+): Promise<InstanceView> {
+  return changeInstance(
+    ctx,
+    actor,
+    id,
+    { action: "snooze expiry reminders", ownerAllowed: true },
+    "instance.snooze",
+    { expiresAt, until },
+    (instance, life) => {
+      samePeriod(instance, life, expiresAt);
+      return { snoozed_until: until };
+    },
+  );
+}
+
+/**
+ * Records that the period ending `expiresAt` won't be renewed: no more pre-expiry reminders
+ * for it, and auto-renewal off (admins or the owner).
+ */
+export async function wontRenew(
+  ctx: BillingContext,
+  actor: Actor,
+  id: string,
+  expiresAt: number,
+): Promise<InstanceView> {
+  return changeInstance(
+    ctx,
+    actor,
+    id,
+    { action: "stop expiry reminders", ownerAllowed: true },
+    "instance.wont_renew",
+    { expiresAt },
+    (instance, life) => {
+      samePeriod(instance, life, expiresAt);
+      return { wont_renew_expires_at: expiresAt, auto_renew_months: null };
+    },
+  );
+}

@@ -1,3 +1,4 @@
+import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
 
 const grouped = new Intl.NumberFormat("en-US", {
@@ -32,18 +33,20 @@ export function parseAmount(text: string, field = "amount"): number {
   const trimmed = text.trim();
   const invalid = (problem: string) => new BillingError({ code: "INVALID_INPUT", field, problem });
   if (trimmed === "") throw invalid("is missing; give an amount such as 1,000.50");
-  if (/^(USD\s*|\$)?-/i.test(trimmed)) throw invalid(`must be positive, got "${trimmed}"`);
+  if (/^(USD\s*|\$)?-/i.test(trimmed))
+    throw invalid(`must be positive, got "${echoInput(trimmed)}"`);
   const match = AMOUNT.exec(trimmed);
   if (!match) {
     throw invalid(
-      `"${trimmed}" is not an amount; write it like 1000 or 1,000.50 (at most 2 decimals)`,
+      `"${echoInput(trimmed)}" is not an amount; write it like 1000 or 1,000.50 (at most 2 decimals)`,
     );
   }
   const whole = match[1].replaceAll(",", "").replace(/^0+(?=\d)/, "");
-  if (whole.length > 10) throw invalid(`${trimmed} is larger than ${formatUsd(MAX_AMOUNT_CENTS)}`);
+  if (whole.length > 10)
+    throw invalid(`${echoInput(trimmed)} is larger than ${formatUsd(MAX_AMOUNT_CENTS)}`);
   const cents = Number(whole) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
   if (cents === 0) throw invalid("must be more than zero");
   if (cents > MAX_AMOUNT_CENTS)
-    throw invalid(`${trimmed} is larger than ${formatUsd(MAX_AMOUNT_CENTS)}`);
+    throw invalid(`${echoInput(trimmed)} is larger than ${formatUsd(MAX_AMOUNT_CENTS)}`);
   return cents;
 }

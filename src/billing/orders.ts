@@ -192,8 +192,10 @@ export async function renew(
           period_end: quote.periodEnd,
           idempotency_key: key,
         });
+        // A new period starts with fresh reminders: an old snooze no longer applies.
         await updateInstance({ tx }, instance.id, {
           expires_at: quote.periodEnd,
+          snoozed_until: null,
           updated_at: ctx.clock(),
         });
         await audit(ctx, tx, actor, "instance.renew", instance.id, {
@@ -201,7 +203,12 @@ export async function renew(
           idempotencyKey: key,
           orderId: order.id,
         });
-        const renewed = { ...instance, expires_at: quote.periodEnd, updated_at: ctx.clock() };
+        const renewed = {
+          ...instance,
+          expires_at: quote.periodEnd,
+          snoozed_until: null,
+          updated_at: ctx.clock(),
+        };
         return { order, instance: renewed, balanceAfterCents, replayed: false };
       }),
   );
@@ -273,6 +280,8 @@ export async function purchase(
           channel: input.channel,
           owner: input.owner,
           auto_renew_months: null,
+          snoozed_until: null,
+          wont_renew_expires_at: null,
           created_at: now,
           updated_at: now,
         };

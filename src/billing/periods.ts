@@ -1,5 +1,6 @@
 import dayjs from "dayjs";
 import utc from "dayjs/plugin/utc.js";
+import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
 
 dayjs.extend(utc);
@@ -29,7 +30,7 @@ export function parsePeriod(text: string): PeriodMonths {
     throw new BillingError({
       code: "INVALID_INPUT",
       field: "period",
-      problem: `"${text.trim()}" is not a subscription period; choose ${PERIOD_MONTHS.map(periodLabel).join(", ")}`,
+      problem: `"${echoInput(text.trim())}" is not a subscription period; choose ${PERIOD_MONTHS.map(periodLabel).join(", ")}`,
     });
   }
   return months;

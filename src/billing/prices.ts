@@ -4,6 +4,7 @@ import { insertPrice, priceAt } from "../store/prices.js";
 import { type PriceRow, SITES, type Site, siteSchema } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
+import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
 import { MAX_AMOUNT_CENTS } from "./money.js";
 
@@ -23,7 +24,7 @@ export function parseSite(text: string): Site {
     throw new BillingError({
       code: "INVALID_INPUT",
       field: "site",
-      problem: `"${text.trim()}" is not a site; use ${SITES.join(" or ")}`,
+      problem: `"${echoInput(text.trim())}" is not a site; use ${SITES.join(" or ")}`,
     });
   }
   return parsed.data;

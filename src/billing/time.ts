@@ -1,6 +1,7 @@
 import dayjs from "dayjs";
 import timezone from "dayjs/plugin/timezone.js";
 import utc from "dayjs/plugin/utc.js";
+import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
 
 dayjs.extend(utc);
@@ -29,7 +30,7 @@ export function monthRange(month: string, zone: string): { start: number; end: n
     throw new BillingError({
       code: "INVALID_INPUT",
       field: "month",
-      problem: `"${month}" is not a month; write it as YYYY-MM`,
+      problem: `"${echoInput(month)}" is not a month; write it as YYYY-MM`,
     });
   }
   const start = dayjs.tz(`${month}-01 00:00:00`, zone);

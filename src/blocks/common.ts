@@ -27,9 +27,18 @@ export function escapeText(text: string): string {
     .replace(/[*_~`]/g, (c) => `${c}\u200B`);
 }
 
-/** Cuts `text` to `max` characters, ending with an ellipsis when cut. */
+/**
+ * Cuts `text` to at most `max` UTF-16 units (so it fits however Slack counts), ending with
+ * an ellipsis when cut, and never splits an emoji's surrogate pair.
+ */
 export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  let out = "";
+  for (const char of text) {
+    if (out.length + char.length > max - 1) break;
+    out += char;
+  }
+  return `${out}…`;
 }
 
 export function plain(text: string, max: number = LIMITS.sectionText): PlainTextElement {

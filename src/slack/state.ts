@@ -20,12 +20,26 @@ const checkedValues = z
 const inputValue = z
   .object({ value: z.string().max(3000).nullish() })
   .transform((v) => v.value ?? undefined);
-const conversation = z
-  .object({ selected_conversation: z.string().max(30).nullish() })
-  .transform((v) => v.selected_conversation ?? undefined);
-const user = z
-  .object({ selected_user: z.string().max(30).nullish() })
-  .transform((v) => v.selected_user ?? undefined);
+
+/**
+ * An optional conversation or user picker: nothing chosen reads as undefined, but a value
+ * that is there and is not a Slack id is reported, never silently dropped.
+ */
+function optionalId(
+  values: Record<string, Record<string, unknown>>,
+  block: string,
+  action: string,
+  key: "selected_conversation" | "selected_user",
+  pattern: RegExp,
+): { value?: string; invalid: boolean } {
+  const element = values[block]?.[action];
+  if (element === undefined || element === null) return { invalid: false };
+  const raw = typeof element === "object" ? (element as Record<string, unknown>)[key] : element;
+  if (raw === undefined || raw === null) return { invalid: false };
+  return typeof raw === "string" && pattern.test(raw)
+    ? { value: raw, invalid: false }
+    : { invalid: true };
+}
 
 function field<T extends z.ZodType>(block: string, action: string, schema: T) {
   return z
@@ -61,6 +75,8 @@ export interface BuyState {
   months?: number;
   channel?: string;
   owner?: string;
+  /** Blocks whose value is there but malformed. */
+  invalid: string[];
   termsAccepted: boolean;
 }
 
@@ -69,12 +85,30 @@ export function readBuyState(values: unknown): BuyState {
   const v = parsed.success ? parsed.data : {};
   const site = field(BUY_SITE.block, BUY_SITE.action, selectedValue).safeParse(v).data;
   const terms = field(TERMS.block, TERMS.action, checkedValues).safeParse(v).data ?? [];
+  const channel = optionalId(
+    v,
+    BUY_CHANNEL.block,
+    BUY_CHANNEL.action,
+    "selected_conversation",
+    /^[CGD][A-Z0-9]{2,29}$/,
+  );
+  const owner = optionalId(
+    v,
+    BUY_OWNER.block,
+    BUY_OWNER.action,
+    "selected_user",
+    /^[UW][A-Z0-9]{2,29}$/,
+  );
   return {
     name: field(BUY_NAME.block, BUY_NAME.action, inputValue).safeParse(v).data,
     site: (SITES as readonly string[]).includes(site ?? "") ? (site as Site) : undefined,
     months: monthsFrom(field(BUY_PERIOD.block, BUY_PERIOD.action, selectedValue).safeParse(v).data),
-    channel: field(BUY_CHANNEL.block, BUY_CHANNEL.action, conversation).safeParse(v).data,
-    owner: field(BUY_OWNER.block, BUY_OWNER.action, user).safeParse(v).data,
+    channel: channel.value,
+    owner: owner.value,
+    invalid: [
+      ...(channel.invalid ? [BUY_CHANNEL.block] : []),
+      ...(owner.invalid ? [BUY_OWNER.block] : []),
+    ],
     termsAccepted: terms.includes(TERMS.value),
   };
 }

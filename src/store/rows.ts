@@ -21,6 +21,8 @@ export const instanceRow = z.object({
   channel: z.string().nullable(),
   owner: z.string().nullable(),
   auto_renew_months: nullableInt,
+  snoozed_until: nullableInt,
+  wont_renew_expires_at: nullableInt,
   created_at: int,
   updated_at: int,
 });
@@ -96,3 +98,35 @@ export const auditRow = z.object({
   inputs: z.string(),
 });
 export type AuditRow = z.infer<typeof auditRow>;
+
+export const WARNING_KINDS = [
+  "pre_expiry",
+  "expired",
+  "pre_release",
+  "released",
+  "reminder",
+  "autorenew_ok",
+  "autorenew_failed",
+] as const;
+export type WarningKind = (typeof WARNING_KINDS)[number];
+
+export const warningRow = z.object({
+  id: int,
+  instance_id: z.string(),
+  kind: z.enum(WARNING_KINDS),
+  slot: int,
+  expires_at: int,
+  due_at: int,
+  status: z.enum(["pending", "sent", "superseded"]),
+  detail: z.string(),
+  attempts: int,
+  next_attempt_at: nullableInt,
+  last_error: z.string().nullable(),
+  claimed_by: z.string().nullable(),
+  claimed_until: nullableInt,
+  posted_channel: z.string().nullable(),
+  message_ts: z.string().nullable(),
+  created_at: int,
+  sent_at: nullableInt,
+});
+export type WarningRow = z.infer<typeof warningRow>;

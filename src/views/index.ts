@@ -8,7 +8,7 @@ import type { OrderResult } from "../billing/orders.js";
 import { purchase, renew } from "../billing/orders.js";
 import { periodLabel } from "../billing/periods.js";
 import { BUY_CHANNEL, BUY_NAME, BUY_OWNER, BUY_PERIOD, BUY_SITE, BUY_VIEW } from "../blocks/buy.js";
-import { slackDate } from "../blocks/common.js";
+import { escapeText, slackDate } from "../blocks/common.js";
 import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../blocks/renew.js";
 import type { ListenerDeps } from "../listeners.js";
 import { userMessage } from "../slack/errors.js";
@@ -21,12 +21,16 @@ const TERMS_REQUIRED = "Please read and accept the Dedicated KMS Terms of Servic
 
 /** Which field of a modal a billing refusal belongs on. */
 function fieldFor(
-  code: string,
+  error: unknown,
   fields: { instance?: string; period: string; other: string },
 ): string {
-  switch (code) {
+  if (!isBillingError(error)) return fields.other;
+  const f = error.failure;
+  switch (f.code) {
     case "INSUFFICIENT_BALANCE":
       return fields.period;
+    case "INVALID_INPUT":
+      return f.field === "period" ? fields.period : fields.other;
     case "INSTANCE_RELEASED":
     case "NOT_FOUND":
       return fields.instance ?? fields.other;
@@ -45,7 +49,7 @@ async function confirm(
   logger: { warn(...a: unknown[]): void },
 ) {
   if (r.replayed) return;
-  const message = `:white_check_mark: ${what} ${r.instance.id} (${r.instance.name}) for ${periodLabel(r.order.months)}. Order ${orderLabel(r.order.id)}, ${formatUsd(r.order.amount_cents)}. Expires ${slackDate(r.instance.expires_at)}. Balance: ${formatUsd(r.balanceAfterCents)}.`;
+  const message = `:white_check_mark: ${what} ${r.instance.id} (${escapeText(r.instance.name)}) for ${periodLabel(r.order.months)}. Order ${orderLabel(r.order.id)}, ${formatUsd(r.order.amount_cents)}. Expires ${slackDate(r.instance.expires_at)}. Balance: ${formatUsd(r.balanceAfterCents)}.`;
   await dm(client, userId, message).catch((e) => logger.warn("kms-bot: confirmation DM failed", e));
   await publishHome(client, billing, userId).catch((e) =>
     logger.warn("kms-bot: App Home refresh failed", e),
@@ -71,8 +75,7 @@ export function register(app: App, { billing }: ListenerDeps): void {
         idempotencyKey: `renew:${view.id}`,
       });
     } catch (error) {
-      const code = isBillingError(error) ? error.code : "UNEXPECTED";
-      const block = fieldFor(code, {
+      const block = fieldFor(error, {
         instance: RENEW_INSTANCE.block,
         period: RENEW_PERIOD.block,
         other: RENEW_INSTANCE.block,
@@ -94,6 +97,10 @@ export function register(app: App, { billing }: ListenerDeps): void {
     if (!state.site) errors[BUY_SITE.block] = "Choose a site.";
     if (state.months === undefined) errors[BUY_PERIOD.block] = "Choose a subscription period.";
     if (!state.termsAccepted) errors[TERMS.block] = TERMS_REQUIRED;
+    if (state.invalid.includes(BUY_CHANNEL.block))
+      errors[BUY_CHANNEL.block] = "Invalid channel: pick a channel from the list.";
+    if (state.invalid.includes(BUY_OWNER.block))
+      errors[BUY_OWNER.block] = "Invalid owner: pick a person from the list.";
     if (Object.keys(errors).length > 0 || !state.site || state.months === undefined) {
       await ack({ response_action: "errors", errors });
       return;

@@ -23,6 +23,8 @@ function inst(fields: Partial<InstanceRow> = {}): InstanceRow {
     channel: null,
     owner: null,
     auto_renew_months: null,
+    snoozed_until: null,
+    wont_renew_expires_at: null,
     created_at: S - DAY_MS,
     updated_at: S - DAY_MS,
     ...fields,

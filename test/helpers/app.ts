@@ -65,7 +65,7 @@ export async function startTestBot(
     ...options.env,
   });
   const billing = billingContext(t.db, T0);
-  const bot = createApp(config, { db: t.db, clock: billing.clock });
+  const bot = createApp(config, { db: t.db, clock: billing.clock, schedule: false });
   const port = await bot.start(0);
   const url = `http://127.0.0.1:${port}`;
   const send = (request: SlackRequest, o: { headers?: Record<string, string> } = {}) =>

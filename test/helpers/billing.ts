@@ -37,6 +37,8 @@ export async function seedInstance(
     channel: null,
     owner: null,
     auto_renew_months: null,
+    snoozed_until: null,
+    wont_renew_expires_at: null,
     created_at: T0,
     updated_at: T0,
     ...fields,

@@ -94,6 +94,8 @@ export interface StoredMessage {
   threadTs?: string;
   user: string;
   botId?: string;
+  /** Message metadata (`{ event_type, event_payload }`) as posted. */
+  metadata?: JsonObject;
 }
 
 /** The pseudo-methods `response_url` and `upload` can be used with `failNext` too. */
@@ -1183,6 +1185,27 @@ class FakeSlackServer implements FakeSlack {
     "views.update": (args) => this.updateView(args),
     "views.publish": (args) => this.publishView(args),
     "conversations.join": (args) => this.join(args),
+    "conversations.history": (args) => {
+      const channel = str(args.channel);
+      const error = this.channelError(channel, "read");
+      if (error || !channel) return fail(error ?? "channel_not_found");
+      const oldest = Number(args.oldest ?? 0);
+      const withMetadata =
+        args.include_all_metadata === true || args.include_all_metadata === "true";
+      const messages = [...this.storedMessages.values()]
+        .filter((m) => m.channel === channel && Number(m.ts) >= oldest)
+        .sort((a, b) => Number(b.ts) - Number(a.ts))
+        .slice(0, Number(args.limit ?? 100))
+        .map((m) => ({
+          type: "message",
+          ts: m.ts,
+          text: m.text ?? "",
+          user: m.user,
+          ...(m.botId ? { bot_id: m.botId } : {}),
+          ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+        }));
+      return { ok: true, messages, has_more: false };
+    },
     "conversations.open": (args) => this.openConversation(args),
     "users.info": (args) => {
       const user = str(args.user);
@@ -1244,6 +1267,7 @@ class FakeSlackServer implements FakeSlack {
       threadTs: str(args.thread_ts),
       user: this.botUserId,
       botId: this.botId,
+      metadata: isObject(args.metadata) ? args.metadata : undefined,
     });
     return { ok: true, channel, ts, message: this.botMessage(args, ts) };
   }
