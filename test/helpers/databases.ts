@@ -23,8 +23,10 @@ export const DATABASES: DatabaseId[] = PG_URL ? ["sqlite", "postgres"] : ["sqlit
 
 export interface TestDatabase {
   id: DatabaseId;
-  /** The URL a second process or connection would use (SQLite file or PostgreSQL URL). */
+  /** The URL a second connection in this process would use (SQLite file or PostgreSQL URL). */
   url: string;
+  /** `DATABASE_URL` for another process: for PostgreSQL it selects this database's schema. */
+  processUrl: string;
   /** PostgreSQL schema isolating this database; undefined for SQLite. */
   schema?: string;
   db: Knex;
@@ -70,9 +72,13 @@ export async function createTestDatabase(
   };
   const db = another();
   if (options.migrate !== false) await applyMigrations(db);
+  const processUrl = schema
+    ? `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+    : url;
   return {
     id,
     url,
+    processUrl,
     schema,
     db,
     another,

@@ -21,20 +21,33 @@ const at = (path: string): unknown =>
 
 const EVENTS_PATH = "/slack/events";
 
-/** The bot scope each Web API method the app calls needs (none: no scope). */
-const SCOPE_OF_METHOD: Record<string, string | null> = {
-  "auth.test": null,
-  "views.open": null,
-  "views.update": null,
-  "views.push": null,
-  "views.publish": null,
-  "chat.postMessage": "chat:write",
-  "chat.postEphemeral": "chat:write",
-  "chat.update": "chat:write",
-  "conversations.open": "im:write",
-  "files.getUploadURLExternal": "files:write",
-  "files.completeUploadExternal": "files:write",
+/** The bot scopes each Web API method the app calls needs (none: no scope). */
+const SCOPE_OF_METHOD: Record<string, string[]> = {
+  "auth.test": [],
+  "views.open": [],
+  "views.update": [],
+  "views.push": [],
+  "views.publish": [],
+  "chat.postMessage": ["chat:write"],
+  "chat.postEphemeral": ["chat:write"],
+  "chat.update": ["chat:write"],
+  "conversations.open": ["im:write"],
+  "conversations.join": ["channels:join"],
+  // The timer reads public and private channels' history to find a warning whose post was cut off.
+  "conversations.history": ["channels:history", "groups:history"],
+  "files.getUploadURLExternal": ["files:write"],
+  "files.completeUploadExternal": ["files:write"],
 };
+
+const BOT_SCOPES = [
+  "channels:history",
+  "channels:join",
+  "chat:write",
+  "commands",
+  "files:write",
+  "groups:history",
+  "im:write",
+];
 
 /** What the running app must do when Slack delivers each bot event of the manifest. */
 const EVENT_PROBES: Record<string, (s: TestBot) => Promise<void>> = {
@@ -96,9 +109,9 @@ describe("manifest.yml", () => {
     expect(origins.size).toBe(1);
   });
 
-  it("asks for exactly the bot scopes commands, chat:write, im:write, files:write", () => {
+  it(`asks for exactly the bot scopes ${BOT_SCOPES.join(", ")}`, () => {
     const scopes = at("oauth_config.scopes.bot") as string[];
-    expect([...scopes].sort()).toEqual(["chat:write", "commands", "files:write", "im:write"]);
+    expect([...scopes].sort()).toEqual(BOT_SCOPES);
     expect(new Set(scopes).size).toBe(scopes.length);
     expect(at("oauth_config.scopes.user")).toBeUndefined();
   });
@@ -107,7 +120,7 @@ describe("manifest.yml", () => {
 describe("manifest.yml against the running app", () => {
   let s: TestBot;
   beforeEach(async () => {
-    s = await startTestBot();
+    s = await startTestBot({ slack: { channelsBotIsNotIn: ["C0NOTIN"] } });
     await seedInstance(s.db, { id: "kst-a", name: "payments", expires_at: T0 + 10 * DAY_MS });
   });
   afterEach(async () => {
@@ -166,15 +179,29 @@ describe("manifest.yml against the running app", () => {
     await s.command("bills export");
     await s.fake.waitFor("files.completeUploadExternal", (c) => c.response?.ok === true);
     await s.fake.waitForResponse((r) => String(r.body.text).includes("Sent the CSV"));
+    // The expiry timer: a warning for a channel the bot must join, and one whose earlier
+    // post was cut off (the timer looks for it in the channel's history first).
+    await seedInstance(s.db, { id: "kst-soon", expires_at: T0 + DAY_MS / 2, channel: "C0NOTIN" });
+    await seedInstance(s.db, { id: "kst-cut", expires_at: T0 + DAY_MS / 2 });
+    await s.db("warnings").insert({
+      instance_id: "kst-cut",
+      kind: "pre_expiry",
+      slot: 1,
+      expires_at: T0 + DAY_MS / 2,
+      due_at: T0,
+      created_at: T0,
+      claimed_by: "a-dead-sweeper",
+      claimed_until: Date.now() - 1000,
+    });
+    await s.bot.sweep({ sleep: async () => {} });
+    await s.fake.waitFor("conversations.join");
+    await s.fake.waitFor("conversations.history");
 
     const methods = [...new Set(s.fake.calls.map((c) => c.method))].sort();
     const unknown = methods.filter((m) => !(m in SCOPE_OF_METHOD));
     expect(unknown, "methods missing from SCOPE_OF_METHOD").toEqual([]);
     const needed = new Set<string>(["commands"]); // the slash command itself
-    for (const m of methods) {
-      const scope = SCOPE_OF_METHOD[m];
-      if (scope) needed.add(scope);
-    }
+    for (const m of methods) for (const scope of SCOPE_OF_METHOD[m] ?? []) needed.add(scope);
     const declared = at("oauth_config.scopes.bot") as string[];
     expect([...needed].sort()).toEqual([...declared].sort());
   });
