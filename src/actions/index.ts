@@ -9,6 +9,7 @@ import type { ListenerDeps } from "../listeners.js";
 import { slackErrorCode, userMessage } from "../slack/errors.js";
 import { readBuyState, readRenewState } from "../slack/state.js";
 import { buildBuyModal, buildRenewModal, dm, sendBillsCsv } from "../slack/surfaces.js";
+import { registerTicketActions } from "./tickets.js";
 import { registerWarningActions } from "./warnings.js";
 
 const instanceIdValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
@@ -42,6 +43,7 @@ function malformed(button: string): BillingError {
 export function register(app: App, deps: ListenerDeps): void {
   const { billing } = deps;
   registerWarningActions(app, deps);
+  registerTicketActions(app, deps);
   app.action<BlockAction>(OPEN_RENEW, async ({ ack, body, action, client, respond, logger }) => {
     await ack();
     const value = action.type === "button" ? instanceIdValue.safeParse(action.value) : undefined;

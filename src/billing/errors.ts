@@ -1,5 +1,10 @@
 import { formatUsd } from "./money.js";
 
+/** Ticket ids as people see them: `TKT-0007`. */
+export function ticketLabel(id: number): string {
+  return `TKT-${String(id).padStart(4, "0")}`;
+}
+
 /** Every way a billing operation can be refused, with what a person needs to act on it. */
 export type BillingFailure =
   | {
@@ -13,7 +18,8 @@ export type BillingFailure =
   | { code: "FORBIDDEN"; action: string; admins: readonly string[]; ownerAllowed?: boolean }
   | { code: "INVALID_INPUT"; field: string; problem: string }
   | { code: "INVALID_STATE"; instanceId: string; problem: string }
-  | { code: "IDEMPOTENCY_CONFLICT"; key: string };
+  | { code: "IDEMPOTENCY_CONFLICT"; key: string }
+  | { code: "TICKET_CLOSED"; ticketId: number; status: string; decidedBy: string | null };
 
 export type BillingErrorCode = BillingFailure["code"];
 
@@ -57,6 +63,8 @@ export function describeFailure(f: BillingFailure): string {
       return `Invalid ${f.field}: ${f.problem}`;
     case "INVALID_STATE":
       return `Instance ${f.instanceId}: ${f.problem}`;
+    case "TICKET_CLOSED":
+      return `${ticketLabel(f.ticketId)} is already ${f.status}${f.decidedBy ? ` (by <@${f.decidedBy}>)` : ""}; nothing was changed.`;
     case "IDEMPOTENCY_CONFLICT":
       return `Request ${f.key} was already used for a different order; start a new request.`;
   }

@@ -112,6 +112,15 @@ async function estimateWith(
   return { instance, estimate: computeRefund(instance, await listOrders({ tx }, instanceId), now) };
 }
 
+/** {@link estimateRefund} inside the caller's transaction. */
+export async function estimateRefundIn(
+  tx: Db,
+  instanceId: string,
+  now: number,
+): Promise<RefundEstimate> {
+  return (await estimateWith(tx, instanceId, now, false)).estimate;
+}
+
 /** What unsubscribing `instanceId` now would refund, line by line. */
 export async function estimateRefund(
   ctx: BillingContext,
@@ -137,38 +146,48 @@ export async function unsubscribe(
 ): Promise<UnsubscribeResult> {
   return transaction(ctx.db, async (tx) => {
     await requireAdmin(ctx, tx, actor, "approve unsubscriptions");
-    const now = ctx.clock();
-    const { estimate } = await estimateWith(tx, instanceId, now, true);
-    let balanceAfterCents: number | undefined;
-    for (const l of estimate.lines) {
-      await addRefunded({ tx }, l.orderId, l.cents);
-      balanceAfterCents = await credit({ tx }, l.cents, now);
-      await insertLedgerEntry(
-        { tx },
-        {
-          kind: "refund",
-          amount_cents: l.cents,
-          balance_after_cents: balanceAfterCents,
-          order_id: l.orderId,
-          instance_id: instanceId,
-          actor: actorId(actor),
-          idempotency_key: null,
-          created_at: now,
-        },
-      );
-    }
-    await updateInstance(
-      { tx },
-      instanceId,
-      estimate.outcome === "released"
-        ? { released_at: now, auto_renew_months: null, updated_at: now }
-        : { expires_at: estimate.expiresAfter, auto_renew_months: null, updated_at: now },
-    );
-    await audit(ctx, tx, actor, "instance.unsubscribe", instanceId, {
-      refundedCents: estimate.totalCents,
-      lines: estimate.lines.map((l) => ({ orderId: l.orderId, kind: l.kind, cents: l.cents })),
-      outcome: estimate.outcome,
-    });
-    return { refund: estimate, balanceAfterCents: balanceAfterCents ?? (await getBalance({ tx })) };
+    return unsubscribeIn(ctx, tx, actor, instanceId);
   });
+}
+
+/** {@link unsubscribe} inside the caller's transaction (a ticket approval), without the admin check. */
+export async function unsubscribeIn(
+  ctx: BillingContext,
+  tx: Db,
+  actor: Actor,
+  instanceId: string,
+): Promise<UnsubscribeResult> {
+  const now = ctx.clock();
+  const { estimate } = await estimateWith(tx, instanceId, now, true);
+  let balanceAfterCents: number | undefined;
+  for (const l of estimate.lines) {
+    await addRefunded({ tx }, l.orderId, l.cents);
+    balanceAfterCents = await credit({ tx }, l.cents, now);
+    await insertLedgerEntry(
+      { tx },
+      {
+        kind: "refund",
+        amount_cents: l.cents,
+        balance_after_cents: balanceAfterCents,
+        order_id: l.orderId,
+        instance_id: instanceId,
+        actor: actorId(actor),
+        idempotency_key: null,
+        created_at: now,
+      },
+    );
+  }
+  await updateInstance(
+    { tx },
+    instanceId,
+    estimate.outcome === "released"
+      ? { released_at: now, auto_renew_months: null, updated_at: now }
+      : { expires_at: estimate.expiresAfter, auto_renew_months: null, updated_at: now },
+  );
+  await audit(ctx, tx, actor, "instance.unsubscribe", instanceId, {
+    refundedCents: estimate.totalCents,
+    lines: estimate.lines.map((l) => ({ orderId: l.orderId, kind: l.kind, cents: l.cents })),
+    outcome: estimate.outcome,
+  });
+  return { refund: estimate, balanceAfterCents: balanceAfterCents ?? (await getBalance({ tx })) };
 }

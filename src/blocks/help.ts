@@ -3,6 +3,7 @@ export const USAGE_LINES = [
   "`/kms status [<instance>]`: the fleet, or one instance in detail",
   "`/kms renew [<instance>]`: renew (period, terms, price, Buy Now)",
   "`/kms buy`: buy an instance (admin)",
+  "`/kms unsubscribe [<instance>]`: ask to unsubscribe, with the refund estimate; `/kms tickets` lists open tickets",
   "`/kms balance`: the prepaid balance",
   "`/kms topup <amount>`: add to the balance (admin)",
   "`/kms bills [YYYY-MM]`: a month's bill lines; `/kms bills export [YYYY-MM]` sends the CSV",

@@ -1,10 +1,13 @@
 import type { HomeView, KnownBlock } from "@slack/types";
 import type { BillLine } from "../billing/bills.js";
+import { ticketLabel } from "../billing/errors.js";
 import type { InstanceView } from "../billing/instances.js";
 import { formatUsd } from "../billing/money.js";
+import type { TicketRow } from "../store/rows.js";
 import { renewButton } from "./actions.js";
 import { billLineText } from "./bills.js";
 import { instanceLine, LIMITS, linesToSections, mrkdwn, plain, section } from "./common.js";
+import { unsubscribeButton } from "./tickets.js";
 
 /** How many instances get a row (with a Renew button) of their own on App Home. */
 export const HOME_FLEET_ROWS = 40;
@@ -14,6 +17,8 @@ export interface HomeInput {
   balanceCents: number;
   recentBills: BillLine[];
   isAdmin: boolean;
+  /** Open unsubscribe tickets the viewer may see (all for admins, their own otherwise). */
+  openTickets: TicketRow[];
 }
 
 /** App Home: the balance, the fleet soonest expiry first with Renew buttons, recent bills. */
@@ -41,6 +46,18 @@ export function homeView(input: HomeInput): HomeView {
       ],
     });
   }
+  blocks.push({ type: "actions", elements: [unsubscribeButton()] });
+  blocks.push(
+    { type: "divider" },
+    section(
+      `*Open unsubscribe tickets${input.isAdmin ? "" : " (yours)"}* (${input.openTickets.length})`,
+    ),
+  );
+  const tickets = input.openTickets.map(
+    (t) =>
+      `${ticketLabel(t.id)} · ${t.instance_id} · <@${t.requester}> · estimate ${formatUsd(t.estimate_cents)}`,
+  );
+  blocks.push(...(tickets.length > 0 ? linesToSections(tickets, 2) : [section("None.")]));
   blocks.push({ type: "divider" }, section("*Recent bills*"));
   const bills = input.recentBills.map(billLineText);
   blocks.push(...(bills.length > 0 ? linesToSections(bills, 3) : [section("Nothing billed yet.")]));

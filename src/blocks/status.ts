@@ -14,6 +14,7 @@ import {
   slackDate,
   stateText,
 } from "./common.js";
+import { unsubscribeButton } from "./tickets.js";
 
 /** `/kms status`: every instance, soonest expiry first, packed to fit one message. */
 export function fleetBlocks(fleet: InstanceView[]): KnownBlock[] {
@@ -64,7 +65,11 @@ export function instanceBlocks(view: InstanceView): KnownBlock[] {
       ),
     );
   }
-  if (lifecycle.state !== "released")
-    blocks.push({ type: "actions", elements: [renewButton(instance.id)] });
+  if (lifecycle.state !== "released") {
+    blocks.push({
+      type: "actions",
+      elements: [renewButton(instance.id), unsubscribeButton(instance.id)],
+    });
+  }
   return blocks;
 }

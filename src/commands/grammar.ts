@@ -18,7 +18,9 @@ export type KmsCommand =
   | { name: "autorenew"; instanceId: string; period: string | "off" }
   | { name: "admins" }
   | { name: "admins_add"; userId: string }
-  | { name: "admins_remove"; userId: string };
+  | { name: "admins_remove"; userId: string }
+  | { name: "unsubscribe"; instanceId?: string }
+  | { name: "tickets" };
 
 /** Longest command text accepted; Slack sends at most a few thousand characters. */
 export const MAX_COMMAND_TEXT = 1_000;
@@ -63,8 +65,9 @@ export function parseCommand(raw: string): KmsCommand {
     case "help":
       return { name: "help" };
     case "status":
-    case "renew": {
-      const name = verb.toLowerCase() as "status" | "renew";
+    case "renew":
+    case "unsubscribe": {
+      const name = verb.toLowerCase() as "status" | "renew" | "unsubscribe";
       if (args.length > 1) return help(`\`/kms ${name}\` takes at most one instance id`);
       if (args.length === 1 && !id(0)) return help(badId(0));
       return { name, instanceId: id(0) };
@@ -73,6 +76,8 @@ export function parseCommand(raw: string): KmsCommand {
       return arity(0, "buy") ? help(arity(0, "buy") as string) : { name: "buy" };
     case "balance":
       return arity(0, "balance") ? help(arity(0, "balance") as string) : { name: "balance" };
+    case "tickets":
+      return arity(0, "tickets") ? help(arity(0, "tickets") as string) : { name: "tickets" };
     case "bills": {
       const exporting = args[0]?.toLowerCase() === "export";
       const rest = exporting ? args.slice(1) : args;

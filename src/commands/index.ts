@@ -16,13 +16,21 @@ import {
 import { formatUsd, parseAmount } from "../billing/money.js";
 import { parsePeriod, periodLabel } from "../billing/periods.js";
 import { currentPrices, parseSite, setPrice } from "../billing/prices.js";
+import { visibleOpenTickets } from "../billing/tickets.js";
 import { billingCycle } from "../billing/time.js";
 import { billBlocks } from "../blocks/bills.js";
 import { usageText } from "../blocks/help.js";
 import { fleetBlocks, instanceBlocks } from "../blocks/status.js";
+import { ticketListBlocks } from "../blocks/tickets.js";
 import type { ListenerDeps } from "../listeners.js";
 import { slackErrorCode, userMessage } from "../slack/errors.js";
-import { buildBuyModal, buildRenewModal, publishHome, sendBillsCsv } from "../slack/surfaces.js";
+import {
+  buildBuyModal,
+  buildRenewModal,
+  buildUnsubscribeModal,
+  publishHome,
+  sendBillsCsv,
+} from "../slack/surfaces.js";
 import { type KmsCommand, parseCommand } from "./grammar.js";
 
 export const KMS_COMMAND = "/kms";
@@ -49,7 +57,7 @@ interface Invocation {
 }
 
 /** Commands that call Slack (open a modal, upload a file) ack first, then do it. */
-const DEFERRED = new Set<KmsCommand["name"]>(["renew", "buy", "bills_export"]);
+const DEFERRED = new Set<KmsCommand["name"]>(["renew", "buy", "bills_export", "unsubscribe"]);
 
 /** Commands that change something others see: App Home is refreshed after them. */
 const MUTATING = new Set<KmsCommand["name"]>([
@@ -72,6 +80,11 @@ async function deferred(
     await client.views.open({
       trigger_id: triggerId,
       view: await buildRenewModal(billing, cmd.instanceId),
+    });
+  } else if (cmd.name === "unsubscribe") {
+    await client.views.open({
+      trigger_id: triggerId,
+      view: await buildUnsubscribeModal(billing, cmd.instanceId),
     });
   } else if (cmd.name === "bills_export") {
     const month = cmd.month ?? billingCycle(billing.clock(), billing.timezone);
@@ -168,8 +181,16 @@ async function reply(inv: Invocation): Promise<Reply> {
     case "admins_remove":
       await removeAdmin(billing, actor, cmd.userId);
       return text(`<@${cmd.userId}> is no longer a billing admin.`);
+    case "tickets": {
+      const { tickets, all } = await visibleOpenTickets(billing, actor);
+      return {
+        text: `${tickets.length} open ticket(s)`,
+        blocks: ticketListBlocks(tickets, all, inv.userId),
+      };
+    }
     case "buy":
     case "renew":
+    case "unsubscribe":
     case "bills_export":
       throw new Error(`${cmd.name} is answered after the acknowledgement`);
   }

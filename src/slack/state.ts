@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { BUY_CHANNEL, BUY_NAME, BUY_OWNER, BUY_PERIOD, BUY_SITE } from "../blocks/buy.js";
 import { RENEW_INSTANCE, RENEW_PERIOD, TERMS } from "../blocks/renew.js";
+import { REJECT_REASON, UNSUB_INSTANCE, UNSUB_REASON } from "../blocks/tickets.js";
 import { SITES, type Site } from "../store/rows.js";
 
 // view.state.values as Slack sends them, parsed once. Anything missing or odd reads as
@@ -111,4 +112,25 @@ export function readBuyState(values: unknown): BuyState {
     ],
     termsAccepted: terms.includes(TERMS.value),
   };
+}
+
+export interface UnsubscribeState {
+  instanceId?: string;
+  reason?: string;
+}
+
+export function readUnsubscribeState(values: unknown): UnsubscribeState {
+  const parsed = stateValues.safeParse(values);
+  const v = parsed.success ? parsed.data : {};
+  return {
+    instanceId: field(UNSUB_INSTANCE.block, UNSUB_INSTANCE.action, selectedValue).safeParse(v).data,
+    reason: field(UNSUB_REASON.block, UNSUB_REASON.action, inputValue).safeParse(v).data,
+  };
+}
+
+export function readRejectReason(values: unknown): string | undefined {
+  const parsed = stateValues.safeParse(values);
+  return field(REJECT_REASON.block, REJECT_REASON.action, inputValue).safeParse(
+    parsed.success ? parsed.data : {},
+  ).data;
 }

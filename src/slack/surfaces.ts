@@ -1,17 +1,22 @@
+import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { balance } from "../billing/account.js";
-import { isAdmin } from "../billing/admins.js";
 import { billCsv, monthBill, toBillLine } from "../billing/bills.js";
 import { type BillingContext, userActor } from "../billing/context.js";
 import { BillingError, isBillingError } from "../billing/errors.js";
 import { fleet } from "../billing/instances.js";
 import { quoteRenewal } from "../billing/orders.js";
 import { currentPrices } from "../billing/prices.js";
+import { estimateRefund } from "../billing/refunds.js";
+import { visibleOpenTickets } from "../billing/tickets.js";
 import { buyModal } from "../blocks/buy.js";
 import { homeView } from "../blocks/home.js";
 import { type RenewSummary, renewModal } from "../blocks/renew.js";
+import { type UnsubSummary, unsubscribeModal } from "../blocks/tickets.js";
 import { recentBillLines } from "../store/ledger.js";
 import type { Site } from "../store/rows.js";
+import { openTicketFor } from "../store/tickets.js";
+import { slackErrorCode } from "./errors.js";
 
 /** The live price summary of the renew modal for a choice of instance and period. */
 export async function renewSummary(
@@ -71,11 +76,11 @@ export async function publishHome(
   billing: BillingContext,
   userId: string,
 ): Promise<void> {
-  const [fleetViews, balanceCents, recent, admin] = await Promise.all([
+  const [fleetViews, balanceCents, recent, tickets] = await Promise.all([
     fleet(billing),
     balance(billing),
     recentBillLines({ tx: billing.db }, 10),
-    isAdmin(billing, userActor(userId)),
+    visibleOpenTickets(billing, userActor(userId)),
   ]);
   await client.views.publish({
     user_id: userId,
@@ -83,7 +88,8 @@ export async function publishHome(
       fleet: fleetViews,
       balanceCents,
       recentBills: recent.map((r) => toBillLine(r, billing.timezone)),
-      isAdmin: admin,
+      isAdmin: tickets.all,
+      openTickets: tickets.tickets,
     }),
   });
 }
@@ -112,4 +118,56 @@ export async function sendBillsCsv(
 /** Sends a person a direct message from the bot. */
 export async function dm(client: WebClient, userId: string, text: string): Promise<void> {
   await client.chat.postMessage({ channel: userId, text });
+}
+
+/** Builds the unsubscribe modal with the refund estimate of the chosen instance. */
+export async function buildUnsubscribeModal(
+  billing: BillingContext,
+  instanceId?: string,
+  strict = true,
+) {
+  const all = await fleet(billing);
+  if (strict && instanceId !== undefined) {
+    const chosen = all.find((v) => v.instance.id === instanceId);
+    if (!chosen) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
+    if (chosen.lifecycle.state === "released")
+      throw new BillingError({ code: "INSTANCE_RELEASED", instanceId });
+  }
+  let summary: UnsubSummary = { none: true };
+  if (instanceId !== undefined) {
+    try {
+      const estimate = await estimateRefund(billing, instanceId);
+      summary = { estimate, openTicket: await openTicketFor({ tx: billing.db }, instanceId) };
+    } catch (error) {
+      if (!isBillingError(error)) throw error;
+      summary = { problem: error.message };
+    }
+  }
+  return unsubscribeModal({
+    choices: all.filter((v) => v.lifecycle.state !== "released"),
+    selectedId: instanceId,
+    summary,
+  });
+}
+
+/**
+ * Posts to a channel, joining it first if the bot is not a member. Returns where the message
+ * went, or undefined (logged) when Slack refused.
+ */
+export async function postInChannel(
+  client: WebClient,
+  channel: string,
+  message: { text: string; blocks: KnownBlock[] },
+): Promise<{ channel: string; ts: string }> {
+  const post = () =>
+    client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
+  let r: Awaited<ReturnType<typeof post>>;
+  try {
+    r = await post();
+  } catch (error) {
+    if (slackErrorCode(error) !== "not_in_channel") throw error;
+    await client.conversations.join({ channel });
+    r = await post();
+  }
+  return { channel: r.channel ?? channel, ts: r.ts ?? "" };
 }

@@ -130,3 +130,25 @@ export const warningRow = z.object({
   sent_at: nullableInt,
 });
 export type WarningRow = z.infer<typeof warningRow>;
+
+export const TICKET_STATUSES = ["open", "approved", "rejected", "withdrawn"] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export const ticketRow = z.object({
+  id: int,
+  instance_id: z.string(),
+  open_instance_id: z.string().nullable(),
+  requester: z.string(),
+  reason: z.string(),
+  status: z.enum(TICKET_STATUSES),
+  estimate_cents: int,
+  refunded_cents: nullableInt,
+  decided_by: z.string().nullable(),
+  decided_at: nullableInt,
+  decision_note: z.string().nullable(),
+  support_channel: z.string().nullable(),
+  support_ts: z.string().nullable(),
+  idempotency_key: z.string().nullable(),
+  created_at: int,
+  updated_at: int,
+});
+export type TicketRow = z.infer<typeof ticketRow>;
