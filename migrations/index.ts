@@ -2,10 +2,12 @@ import type { Knex } from "knex";
 import * as billingCore from "./20261126150000_billing_core.js";
 import * as expiryTimer from "./20261126160000_expiry_timer.js";
 import * as tickets from "./20261126170000_tickets.js";
+import * as faq from "./20261126180000_faq.js";
 
 /** Every migration, oldest first. Add new files here as well as to the folder. */
 export const migrations: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
   ["20261126150000_billing_core", billingCore],
   ["20261126160000_expiry_timer", expiryTimer],
   ["20261126170000_tickets", tickets],
+  ["20261126180000_faq", faq],
 ];

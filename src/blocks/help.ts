@@ -11,6 +11,7 @@ export const USAGE_LINES = [
   "`/kms autorenew <instance> <period>|off`: auto-renewal (admin or owner)",
   "`/kms disable <instance>` / `/kms enable <instance>` (admin)",
   "`/kms admins`, `/kms admins add @user`, `/kms admins remove @user` (admin)",
+  "`/kms faq [question]`: billing questions answered (also when you mention or DM me); `/kms faq` lists them",
 ];
 
 export function usageText(problem?: string): string {

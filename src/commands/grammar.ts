@@ -20,7 +20,11 @@ export type KmsCommand =
   | { name: "admins_add"; userId: string }
   | { name: "admins_remove"; userId: string }
   | { name: "unsubscribe"; instanceId?: string }
-  | { name: "tickets" };
+  | { name: "tickets" }
+  | { name: "faq"; question?: string }
+  | { name: "faq_add" }
+  | { name: "faq_edit"; id: number }
+  | { name: "faq_remove"; id: number };
 
 /** Longest command text accepted; Slack sends at most a few thousand characters. */
 export const MAX_COMMAND_TEXT = 1_000;
@@ -76,6 +80,18 @@ export function parseCommand(raw: string): KmsCommand {
       return arity(0, "buy") ? help(arity(0, "buy") as string) : { name: "buy" };
     case "balance":
       return arity(0, "balance") ? help(arity(0, "balance") as string) : { name: "balance" };
+    case "faq": {
+      const op = args[0]?.toLowerCase();
+      if (op === "add" && args.length === 1) return { name: "faq_add" };
+      if ((op === "edit" || op === "remove") && args.length === 2) {
+        if (!/^\d{1,9}$/.test(args[1]))
+          return help(`\`/kms faq ${op} <id>\` takes an entry id from \`/kms faq\``);
+        return { name: op === "edit" ? "faq_edit" : "faq_remove", id: Number(args[1]) };
+      }
+      return args.length === 0
+        ? { name: "faq" }
+        : { name: "faq", question: raw.trim().slice(verb.length).trim() };
+    }
     case "tickets":
       return arity(0, "tickets") ? help(arity(0, "tickets") as string) : { name: "tickets" };
     case "bills": {

@@ -19,9 +19,12 @@ import { currentPrices, parseSite, setPrice } from "../billing/prices.js";
 import { visibleOpenTickets } from "../billing/tickets.js";
 import { billingCycle } from "../billing/time.js";
 import { billBlocks } from "../blocks/bills.js";
+import { escapeText } from "../blocks/common.js";
+import { faqListText, faqModal, faqReply } from "../blocks/faq.js";
 import { usageText } from "../blocks/help.js";
 import { fleetBlocks, instanceBlocks } from "../blocks/status.js";
 import { ticketListBlocks } from "../blocks/tickets.js";
+import { askFaq, faqEntries, faqEntry, removeFaq } from "../faq/faq.js";
 import type { ListenerDeps } from "../listeners.js";
 import { slackErrorCode, userMessage } from "../slack/errors.js";
 import {
@@ -57,7 +60,14 @@ interface Invocation {
 }
 
 /** Commands that call Slack (open a modal, upload a file) ack first, then do it. */
-const DEFERRED = new Set<KmsCommand["name"]>(["renew", "buy", "bills_export", "unsubscribe"]);
+const DEFERRED = new Set<KmsCommand["name"]>([
+  "renew",
+  "buy",
+  "bills_export",
+  "unsubscribe",
+  "faq_add",
+  "faq_edit",
+]);
 
 /** Commands that change something others see: App Home is refreshed after them. */
 const MUTATING = new Set<KmsCommand["name"]>([
@@ -81,6 +91,10 @@ async function deferred(
       trigger_id: triggerId,
       view: await buildRenewModal(billing, cmd.instanceId),
     });
+  } else if (cmd.name === "faq_add" || cmd.name === "faq_edit") {
+    await requireAdmin(billing, billing.db, inv.actor, "change the FAQ");
+    const entry = cmd.name === "faq_edit" ? await faqEntry(billing, cmd.id) : undefined;
+    await client.views.open({ trigger_id: triggerId, view: faqModal(entry) });
   } else if (cmd.name === "unsubscribe") {
     await client.views.open({
       trigger_id: triggerId,
@@ -188,9 +202,20 @@ async function reply(inv: Invocation): Promise<Reply> {
         blocks: ticketListBlocks(tickets, all, inv.userId),
       };
     }
+    case "faq": {
+      if (!cmd.question)
+        return text(faqListText(await faqEntries(billing), await isAdmin(billing, actor)));
+      return text(faqReply(await askFaq(billing, cmd.question)));
+    }
+    case "faq_remove": {
+      const row = await removeFaq(billing, actor, cmd.id);
+      return text(`Removed FAQ entry ${row.id}: ${escapeText(row.question)}`);
+    }
     case "buy":
     case "renew":
     case "unsubscribe":
+    case "faq_add":
+    case "faq_edit":
     case "bills_export":
       throw new Error(`${cmd.name} is answered after the acknowledgement`);
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BUY_CHANNEL, BUY_NAME, BUY_OWNER, BUY_PERIOD, BUY_SITE } from "../blocks/buy.js";
+import { FAQ_FIELDS } from "../blocks/faq.js";
 import { RENEW_INSTANCE, RENEW_PERIOD, TERMS } from "../blocks/renew.js";
 import { REJECT_REASON, UNSUB_INSTANCE, UNSUB_REASON } from "../blocks/tickets.js";
 import { SITES, type Site } from "../store/rows.js";
@@ -133,4 +134,24 @@ export function readRejectReason(values: unknown): string | undefined {
   return field(REJECT_REASON.block, REJECT_REASON.action, inputValue).safeParse(
     parsed.success ? parsed.data : {},
   ).data;
+}
+
+export interface FaqState {
+  question: string;
+  phrasings: string;
+  answer: string;
+  source: string;
+}
+
+export function readFaqState(values: unknown): FaqState {
+  const parsed = stateValues.safeParse(values);
+  const v = parsed.success ? parsed.data : {};
+  const read = (k: keyof typeof FAQ_FIELDS) =>
+    field(FAQ_FIELDS[k].block, FAQ_FIELDS[k].action, inputValue).safeParse(v).data ?? "";
+  return {
+    question: read("question"),
+    phrasings: read("phrasings"),
+    answer: read("answer"),
+    source: read("source"),
+  };
 }

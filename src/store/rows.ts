@@ -152,3 +152,16 @@ export const ticketRow = z.object({
   updated_at: int,
 });
 export type TicketRow = z.infer<typeof ticketRow>;
+
+export const faqRow = z.object({
+  id: int,
+  slug: z.string(),
+  question: z.string(),
+  phrasings: z.string(),
+  answer: z.string(),
+  source: z.string(),
+  reviewed_on: z.string(),
+  updated_by: z.string(),
+  updated_at: int,
+});
+export type FaqRow = z.infer<typeof faqRow>;

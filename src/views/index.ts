@@ -14,6 +14,7 @@ import type { ListenerDeps } from "../listeners.js";
 import { userMessage } from "../slack/errors.js";
 import { readBuyState, readRenewState } from "../slack/state.js";
 import { dm, publishHome } from "../slack/surfaces.js";
+import { registerFaqViews } from "./faq.js";
 import { registerTicketViews } from "./tickets.js";
 
 type FieldErrors = Record<string, string>;
@@ -60,6 +61,7 @@ async function confirm(
 export function register(app: App, deps: ListenerDeps): void {
   const { billing } = deps;
   registerTicketViews(app, deps);
+  registerFaqViews(app, deps);
   app.view(RENEW_VIEW, async ({ ack, body, view, client, logger }) => {
     const state = readRenewState(view.state.values);
     const errors: FieldErrors = {};

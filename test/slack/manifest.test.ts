@@ -40,12 +40,14 @@ const SCOPE_OF_METHOD: Record<string, string[]> = {
 };
 
 const BOT_SCOPES = [
+  "app_mentions:read",
   "channels:history",
   "channels:join",
   "chat:write",
   "commands",
   "files:write",
   "groups:history",
+  "im:history",
   "im:write",
 ];
 
@@ -66,6 +68,46 @@ const EVENT_PROBES: Record<string, (s: TestBot) => Promise<void>> = {
     );
     expect((call.args.view as Json).type).toBe("home");
   },
+  async app_mention(s) {
+    const res = await s.event({
+      type: "app_mention",
+      user: MEMBER_ID,
+      channel: "C0GENERAL",
+      ts: "1767000000.000100",
+      text: "<@U0KMSBOT> is there a free trial?",
+    });
+    expect(res.status).toBe(200);
+    const call = await s.fake.waitFor(
+      "chat.postMessage",
+      (c) => c.args.thread_ts === "1767000000.000100" && c.response?.ok === true,
+      5000,
+    );
+    expect(String(call.args.text)).toContain("does not support free trials");
+  },
+  async "message.im"(s) {
+    const res = await s.event({
+      type: "message",
+      channel_type: "im",
+      user: MEMBER_ID,
+      channel: "D0MEMBER1",
+      ts: "1767000000.000200",
+      text: "how much is it in China?",
+    });
+    expect(res.status).toBe(200);
+    const call = await s.fake.waitFor(
+      "chat.postMessage",
+      (c) => c.args.channel === "D0MEMBER1" && c.response?.ok === true,
+      5000,
+    );
+    expect(String(call.args.text)).toContain("USD 2,399.00");
+  },
+};
+
+/** The bot scope each subscribed event needs. */
+const SCOPE_OF_EVENT: Record<string, string[]> = {
+  app_home_opened: [],
+  app_mention: ["app_mentions:read"],
+  "message.im": ["im:history"],
 };
 
 describe("manifest.yml", () => {
@@ -201,6 +243,9 @@ describe("manifest.yml against the running app", () => {
     const unknown = methods.filter((m) => !(m in SCOPE_OF_METHOD));
     expect(unknown, "methods missing from SCOPE_OF_METHOD").toEqual([]);
     const needed = new Set<string>(["commands"]); // the slash command itself
+    for (const event of at("settings.event_subscriptions.bot_events") as string[]) {
+      for (const scope of SCOPE_OF_EVENT[event] ?? []) needed.add(scope);
+    }
     for (const m of methods) for (const scope of SCOPE_OF_METHOD[m] ?? []) needed.add(scope);
     const declared = at("oauth_config.scopes.bot") as string[];
     expect([...needed].sort()).toEqual([...declared].sort());
