@@ -3,6 +3,7 @@ import * as billingCore from "./20261126150000_billing_core.js";
 import * as expiryTimer from "./20261126160000_expiry_timer.js";
 import * as tickets from "./20261126170000_tickets.js";
 import * as faq from "./20261126180000_faq.js";
+import * as seenRequests from "./20261126190000_seen_requests.js";
 
 /** Every migration, oldest first. Add new files here as well as to the folder. */
 export const migrations: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -10,4 +11,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Knex.M
   ["20261126160000_expiry_timer", expiryTimer],
   ["20261126170000_tickets", tickets],
   ["20261126180000_faq", faq],
+  ["20261126190000_seen_requests", seenRequests],
 ];

@@ -1,11 +1,12 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { App, LogLevel } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
 import { Cron } from "croner";
 import type { Knex } from "knex";
 import type { BillingContext } from "./billing/context.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { registerListeners } from "./listeners.js";
+import { requestGuard } from "./slack/guard.js";
 import { dialectOf } from "./store/db.js";
 import { slackPoster } from "./timer/slack-poster.js";
 import {
@@ -77,11 +78,18 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
       })
     : new App({
         token: config.SLACK_BOT_TOKEN,
-        signingSecret: config.SLACK_SIGNING_SECRET,
-        customRoutes,
+        receiver: new HTTPReceiver({
+          signingSecret: config.SLACK_SIGNING_SECRET ?? "",
+          customRoutes,
+          // The signature identifies one request: the guard below refuses it a second time.
+          customPropertiesExtractor: (req) => ({
+            requestSignature: String(req.headers["x-slack-signature"] ?? ""),
+          }),
+        }),
         clientOptions,
         logLevel: LogLevel.INFO,
       });
+  app.use(requestGuard(deps.db));
   registerListeners(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = (options?: SweepOptions) =>

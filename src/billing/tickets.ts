@@ -76,6 +76,14 @@ export async function fileTicket(
         throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
       }
       const open = await openTicketFor({ tx }, instance.id);
+      if (open && key !== null && open.idempotency_key === key) {
+        // The same request, delivered twice at once: the first one filed it.
+        return {
+          ticket: open,
+          estimate: await estimateRefundIn(tx, instance.id, ctx.clock()),
+          replayed: true,
+        };
+      }
       if (open) {
         throw new BillingError({
           code: "INVALID_STATE",

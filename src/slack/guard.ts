@@ -1,0 +1,74 @@
+import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
+import type { Knex } from "knex";
+import { markRequestSeen } from "../store/requests.js";
+
+/** How long a request signature is remembered: Bolt refuses requests older than 5 minutes. */
+const REPLAY_WINDOW_MS = 10 * 60_000;
+
+/** The workspace a request comes from, wherever its kind of payload puts it. */
+function teamOf(body: unknown): string | undefined {
+  const b = body as {
+    team_id?: unknown;
+    team?: { id?: unknown } | null;
+    user?: { team_id?: unknown };
+  };
+  const id = b.team_id ?? b.team?.id ?? b.user?.team_id;
+  return typeof id === "string" ? id : undefined;
+}
+
+/**
+ * Runs before every listener. Refuses (1) a replay: a request whose signature was already
+ * seen (Slack signs each delivery afresh, so only a copy repeats one), and (2) a request from
+ * another workspace than the one the bot token belongs to. Either is acknowledged, so Slack
+ * does not retry it, and nothing else happens.
+ */
+export function requestGuard(db: Knex): Middleware<AnyMiddlewareArgs> {
+  // The bot token's workspace, asked once (auth.test) and kept.
+  let ownTeam: Promise<string | undefined> | undefined;
+  return async (args) => {
+    const { context, body, next, logger, client } = args;
+    const ack =
+      "ack" in args && typeof args.ack === "function"
+        ? (args.ack as (r?: unknown) => Promise<void>)
+        : undefined;
+    const isCommand = typeof (body as { command?: unknown }).command === "string";
+    const signature = typeof context.requestSignature === "string" ? context.requestSignature : "";
+    if (signature) {
+      const now = Date.now();
+      if (!(await markRequestSeen({ tx: db }, signature, now, now - REPLAY_WINDOW_MS))) {
+        logger.warn("kms-bot: refused a replayed request");
+        await ack?.(
+          isCommand
+            ? {
+                response_type: "ephemeral",
+                text: ":no_entry: This request was already handled; nothing was done again.",
+              }
+            : undefined,
+        );
+        return;
+      }
+    }
+    const team = teamOf(body);
+    ownTeam ??= client.auth.test().then(
+      (r) => r.team_id,
+      () => {
+        ownTeam = undefined; // ask again next time
+        return undefined;
+      },
+    );
+    const own = team ? await ownTeam : undefined;
+    if (team && own && team !== own && !context.isEnterpriseInstall) {
+      logger.warn(`kms-bot: refused a request from workspace ${team}`);
+      await ack?.(
+        isCommand
+          ? {
+              response_type: "ephemeral",
+              text: ":no_entry: kms-bot serves another workspace; nothing was done.",
+            }
+          : undefined,
+      );
+      return;
+    }
+    await next();
+  };
+}
