@@ -89,12 +89,24 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
         clientOptions,
         logLevel: LogLevel.INFO,
       });
+  // Every request being handled, so stop() can let them finish (work after the ack included).
+  const inFlight = new Set<Promise<void>>();
+  app.use(async ({ next }) => {
+    const handling = next();
+    inFlight.add(handling);
+    try {
+      await handling;
+    } finally {
+      inFlight.delete(handling);
+    }
+  });
   app.use(requestGuard(deps.db));
   registerListeners(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = (options?: SweepOptions) =>
     sweep(billing, timerSettings(config), poster, options);
   let cron: Cron | undefined;
+  let running: Promise<unknown> = Promise.resolve();
   return {
     app,
     billing,
@@ -104,19 +116,23 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
       if (deps.schedule !== false) {
         // protect: a sweep still running when the next is due is not started twice.
         cron = new Cron(config.KMS_SWEEP_CRON, { protect: true }, async () => {
-          try {
-            app.logger.info(`kms-bot: ${summaryLine(await runSweep())}`);
-          } catch (error) {
-            app.logger.error("kms-bot: sweep failed; the next one will retry", error);
-          }
+          const sweepNow = runSweep().then(
+            (summary) => app.logger.info(`kms-bot: ${summaryLine(summary)}`),
+            (error) => app.logger.error("kms-bot: sweep failed; the next one will retry", error),
+          );
+          running = sweepNow;
+          await sweepNow;
         });
       }
       const address = server?.address();
       return typeof address === "object" && address ? address.port : port;
     },
+    /** Stops taking requests, lets the ones in flight and a running sweep finish, then returns. */
     async stop() {
       cron?.stop();
       await app.stop();
+      await Promise.allSettled([...inFlight]);
+      await running;
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   loadTimerConfig,
   type TimerConfig,
 } from "./config.js";
+import { backupSqlite } from "./store/backup.js";
 import { openDatabase } from "./store/db.js";
 import { applyMigrations } from "./store/migrate.js";
 import { slackPoster } from "./timer/slack-poster.js";
@@ -28,6 +29,8 @@ export const USAGE = `Usage: kms-bot <command>
   import <file.csv>                        upsert instances (instance_id,name,site,expires_at,channel,owner)
   topup <amount>                           add a recharge to the prepaid balance, e.g. 1,000.50
   bills [--month YYYY-MM] [--out file.csv] export a month's bill lines as CSV (default: this month, to stdout)
+  backup <file.sqlite3>                    consistent online copy of the SQLite database (restore: stop the
+                                           bot, put the copy at the DATABASE_URL path, start it)
   sweep [--at <ISO time>] [--dry-run]      run the expiry timer once, as of now or of the given time;
                                            --dry-run prints what it would post and change, and changes nothing
 
@@ -124,6 +127,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           io.stdout(`Wrote ${values.out}\n`);
         } else {
           io.stdout(csv);
+        }
+        return 0;
+      }
+      case "backup": {
+        const [file, extra] = rest;
+        if (file === undefined || extra !== undefined)
+          return usage(io, "backup takes one file: kms-bot backup <file.sqlite3>");
+        try {
+          io.stdout(`Backed up to ${await backupSqlite(db, file)}\n`);
+        } catch (error) {
+          return fail(io, (error as Error).message);
         }
         return 0;
       }

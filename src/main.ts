@@ -32,9 +32,12 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
-    console.log(`kms-bot: ${signal}, stopping`);
+    console.log(`kms-bot: ${signal}, finishing requests in flight`);
+    // A second signal, or 25 s, ends it regardless (orchestrators send SIGKILL after ~30 s).
+    setTimeout(() => process.exit(1), 25_000).unref();
     await bot.stop();
     await db.destroy();
+    console.log("kms-bot: stopped");
     process.exit(0);
   });
 }

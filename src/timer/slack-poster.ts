@@ -17,13 +17,14 @@ export function slackPoster(token: string, slackApiUrl: string): Poster {
     timeout: 10_000,
   });
   return {
-    async post(channel, message) {
+    async post(channel, message, warningId) {
       try {
         const r = await client.chat.postMessage({
           channel,
           text: message.text,
           blocks: message.blocks,
           unfurl_links: false,
+          metadata: { event_type: WARNING_EVENT, event_payload: { warning_id: String(warningId) } },
         });
         return { ok: true, channel: r.channel ?? channel, ts: r.ts ?? "" };
       } catch (error) {

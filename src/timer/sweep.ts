@@ -441,6 +441,20 @@ interface DeliverOptions extends SweepOptions {
   wall: () => number;
 }
 
+/**
+ * A lifecycle warning about a period that a renewal has replaced, or a pre-expiry reminder
+ * that a snooze or "won't renew" now holds back. Receipts of auto-renewals always go out.
+ */
+function outdated(w: WarningRow, instance: InstanceRow, now: number): boolean {
+  if (w.kind === "autorenew_ok" || w.kind === "autorenew_failed") return false;
+  if (instance.expires_at !== w.expires_at) return true;
+  if (w.kind !== "pre_expiry" && w.kind !== "reminder") return false;
+  return (
+    instance.wont_renew_expires_at === w.expires_at ||
+    (instance.snoozed_until !== null && instance.snoozed_until > now)
+  );
+}
+
 /** What a warning message shows, read fresh from the database as of now. */
 export async function warningFacts(
   ctx: BillingContext,
@@ -520,6 +534,11 @@ async function deliver(
     if (!claim.claimed) continue;
     const facts = await warningFacts(ctx, w, balanceCents);
     if (!facts) continue;
+    if (outdated(w, facts.instance, now)) {
+      // Waiting for a retry, it has been overtaken: renewed, snoozed, or "won't renew".
+      await transaction(ctx.db, (tx) => supersede({ tx }, [w.id]));
+      continue;
+    }
     const channel = facts.instance.channel ?? settings.alertChannel;
     const label = `${w.kind.replace("_", "-")} for ${w.instance_id}`;
     if (claim.uncertainSince !== undefined) {

@@ -142,12 +142,12 @@ describe("expiry timer: delivery to Slack", () => {
     });
     const s = await run();
     expect(s.posted).toBe(1);
-    expect(fake.callsTo("chat.postMessage").map((c) => [c.args.channel, c.response?.error])).toEqual(
-      [
-        ["C0NOTIN", "not_in_channel"],
-        ["C0NOTIN", undefined],
-      ],
-    );
+    expect(
+      fake.callsTo("chat.postMessage").map((c) => [c.args.channel, c.response?.error]),
+    ).toEqual([
+      ["C0NOTIN", "not_in_channel"],
+      ["C0NOTIN", undefined],
+    ]);
     expect(fake.callsTo("conversations.join").map((c) => c.args.channel)).toEqual(["C0NOTIN"]);
     expect(okPosts(fake)[0]?.args.channel).toBe("C0NOTIN");
     expect(JSON.stringify(okPosts(fake)[0]?.args.blocks)).toContain(`<@${OWNER}>`);
@@ -250,9 +250,10 @@ describe("expiry timer: delivery to Slack", () => {
       if (next?.type !== "post") continue;
       const previous = lastIn.get(next.channel);
       expect(previous, `waited before the first post to ${next.channel}`).toBeDefined();
-      expect(e.from - (previous ?? 0), `needless wait before a post to ${next.channel}`).toBeLessThan(
-        1_100,
-      );
+      expect(
+        e.from - (previous ?? 0),
+        `needless wait before a post to ${next.channel}`,
+      ).toBeLessThan(1_100);
       expect(e.ms).toBeLessThanOrEqual(1_100);
     }
     // Interleaved channels: far less waiting than one message per second overall.

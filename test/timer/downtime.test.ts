@@ -71,11 +71,11 @@ describe("expiry timer: after downtime", () => {
     const sent = (await warnings(t.db)).filter((w) => w.status === "sent" && w.sent_at === back);
     expect(sent.map((w) => `${w.instance_id} ${w.kind} ${w.slot}`).sort()).toEqual([
       "kst-expired expired 0",
-      "kst-releasing pre_release 7",
       "kst-released released 0",
+      "kst-releasing pre_release 7",
       "kst-soon pre_expiry 7",
     ]);
-    expect(String(postsAbout(fake, "kst-releasing")[0]?.args.text)).toContain("*released* on");
+    expect(String(postsAbout(fake, "kst-releasing").at(-1)?.args.text)).toContain("*released* on");
     expect((await warnings(t.db)).filter((w) => w.status === "pending")).toEqual([]);
     expect(await t.db("instances").where({ id: "kst-released" }).first()).toMatchObject({
       released_at: instances["kst-released"] + 15 * DAY_MS,
