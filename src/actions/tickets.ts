@@ -7,7 +7,7 @@ import { userActor } from "../billing/context.js";
 import { BillingError, ticketLabel } from "../billing/errors.js";
 import { formatUsd } from "../billing/money.js";
 import { estimateRefund } from "../billing/refunds.js";
-import { approveTicket, withdrawTicket } from "../billing/tickets.js";
+import { approveTicket, openTicket, withdrawTicket } from "../billing/tickets.js";
 import { slackDate } from "../blocks/common.js";
 import {
   ANY_INSTANCE,
@@ -22,33 +22,14 @@ import {
 import type { ListenerDeps } from "../listeners.js";
 import { slackErrorCode, userMessage } from "../slack/errors.js";
 import { readUnsubscribeState } from "../slack/state.js";
-import { buildUnsubscribeModal, dm, publishHome } from "../slack/surfaces.js";
+import { buildUnsubscribeModal, dm, publishHome, tellClicker } from "../slack/surfaces.js";
 import type { TicketRow } from "../store/rows.js";
-import { getTicket } from "../store/tickets.js";
 
 const ticketId = z
   .string()
   .regex(/^\d{1,12}$/)
   .transform(Number);
 const instanceIdValue = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
-
-type Respond = (m: {
-  response_type: "ephemeral";
-  replace_original: false;
-  text: string;
-}) => Promise<unknown>;
-
-/** Tells the clicker something: ephemeral where the button was in a message, else by DM. */
-async function tell(
-  client: WebClient,
-  body: BlockAction,
-  respond: Respond,
-  text: string,
-): Promise<void> {
-  if (body.response_url)
-    await respond({ response_type: "ephemeral", replace_original: false, text });
-  else await dm(client, body.user.id, text);
-}
 
 function buttonTicket(action: BlockAction["actions"][number]): number {
   const parsed = ticketId.safeParse(action.type === "button" ? action.value : undefined);
@@ -111,7 +92,7 @@ export function registerTicketActions(app: App, { billing }: ListenerDeps): void
           slackErrorCode(error) === "expired_trigger_id"
             ? ":hourglass: Slack took too long to open the form; click again."
             : userMessage(error, logger);
-        await tell(client, body, respond, text).catch((e) =>
+        await tellClicker(client, body, respond, text).catch((e) =>
           logger.warn("kms-bot: could not report", e),
         );
       }
@@ -153,7 +134,7 @@ export function registerTicketActions(app: App, { billing }: ListenerDeps): void
         ).catch((e) => logger.warn("kms-bot: could not tell the requester", e));
         await publishHome(client, billing, body.user.id).catch(() => undefined);
       } catch (error) {
-        await tell(client, body, respond, userMessage(error, logger)).catch((e) =>
+        await tellClicker(client, body, respond, userMessage(error, logger)).catch((e) =>
           logger.warn("kms-bot: could not report", e),
         );
       }
@@ -170,20 +151,10 @@ export function registerTicketActions(app: App, { billing }: ListenerDeps): void
         userActor(body.user.id),
         "reject unsubscribe tickets",
       );
-      const ticket = await getTicket({ tx: billing.db }, id);
-      if (!ticket)
-        throw new BillingError({ code: "NOT_FOUND", entity: "ticket", id: ticketLabel(id) });
-      if (ticket.status !== "open") {
-        throw new BillingError({
-          code: "TICKET_CLOSED",
-          ticketId: id,
-          status: ticket.status,
-          decidedBy: ticket.decided_by,
-        });
-      }
+      const ticket = await openTicket(billing, id);
       await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(ticket) });
     } catch (error) {
-      await tell(client, body, respond, userMessage(error, logger)).catch((e) =>
+      await tellClicker(client, body, respond, userMessage(error, logger)).catch((e) =>
         logger.warn("kms-bot: could not report", e),
       );
     }
@@ -196,14 +167,14 @@ export function registerTicketActions(app: App, { billing }: ListenerDeps): void
       try {
         const ticket = await withdrawTicket(billing, userActor(body.user.id), buttonTicket(action));
         await refreshSupportMessage(client, billing, ticket, logger);
-        await tell(
+        await tellClicker(
           client,
           body,
           respond,
           `${ticketLabel(ticket.id)} is withdrawn; nothing was changed on ${ticket.instance_id}.`,
         );
       } catch (error) {
-        await tell(client, body, respond, userMessage(error, logger)).catch((e) =>
+        await tellClicker(client, body, respond, userMessage(error, logger)).catch((e) =>
           logger.warn("kms-bot: could not report", e),
         );
       }

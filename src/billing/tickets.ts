@@ -3,6 +3,7 @@ import { getInstance } from "../store/instances.js";
 import type { TicketRow } from "../store/rows.js";
 import {
   closeTicket,
+  getTicket,
   getTicketByKey,
   insertTicket,
   listOpenTickets,
@@ -125,8 +126,13 @@ function emptyEstimate(ticket: TicketRow): RefundEstimate {
   };
 }
 
-async function lockOpen(tx: Db, id: number): Promise<TicketRow> {
-  const ticket = await lockTicket({ tx }, id);
+/** An open ticket, or NOT_FOUND / TICKET_CLOSED saying what became of it. */
+export async function openTicket(ctx: BillingContext, id: number): Promise<TicketRow> {
+  return lockOpen(ctx.db, id, false);
+}
+
+async function lockOpen(tx: Db, id: number, lock = true): Promise<TicketRow> {
+  const ticket = lock ? await lockTicket({ tx }, id) : await getTicket({ tx }, id);
   if (!ticket) throw new BillingError({ code: "NOT_FOUND", entity: "ticket", id: ticketLabel(id) });
   if (ticket.status !== "open") {
     throw new BillingError({

@@ -4,7 +4,7 @@ import { balance } from "../billing/account.js";
 import { billCsv, monthBill, toBillLine } from "../billing/bills.js";
 import { type BillingContext, userActor } from "../billing/context.js";
 import { BillingError, isBillingError } from "../billing/errors.js";
-import { fleet } from "../billing/instances.js";
+import { fleet, type InstanceView } from "../billing/instances.js";
 import { quoteRenewal } from "../billing/orders.js";
 import { currentPrices } from "../billing/prices.js";
 import { estimateRefund } from "../billing/refunds.js";
@@ -34,6 +34,26 @@ export async function renewSummary(
 }
 
 /**
+ * The instances a modal offers (not released, soonest expiry first). When opening a modal
+ * (`strict`), a preselected instance that is unknown or released is refused.
+ */
+async function openChoices(
+  billing: BillingContext,
+  instanceId: string | undefined,
+  strict: boolean,
+): Promise<InstanceView[]> {
+  const all = await fleet(billing);
+  if (strict && instanceId !== undefined) {
+    const chosen = all.find((v) => v.instance.id === instanceId);
+    if (!chosen) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
+    if (chosen.lifecycle.state === "released") {
+      throw new BillingError({ code: "INSTANCE_RELEASED", instanceId });
+    }
+  }
+  return all.filter((v) => v.lifecycle.state !== "released");
+}
+
+/**
  * Builds the renew modal. When opening it (`strict`), a preselected instance that is unknown
  * or released is refused with NOT_FOUND / INSTANCE_RELEASED; when refreshing it, the summary
  * says what is wrong instead.
@@ -44,14 +64,7 @@ export async function buildRenewModal(
   months = 1,
   strict = true,
 ) {
-  const all = await fleet(billing);
-  if (strict && instanceId !== undefined) {
-    const chosen = all.find((v) => v.instance.id === instanceId);
-    if (!chosen) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
-    if (chosen.lifecycle.state === "released")
-      throw new BillingError({ code: "INSTANCE_RELEASED", instanceId });
-  }
-  const choices = all.filter((v) => v.lifecycle.state !== "released");
+  const choices = await openChoices(billing, instanceId, strict);
   return renewModal({
     choices,
     selectedId: instanceId,
@@ -126,13 +139,7 @@ export async function buildUnsubscribeModal(
   instanceId?: string,
   strict = true,
 ) {
-  const all = await fleet(billing);
-  if (strict && instanceId !== undefined) {
-    const chosen = all.find((v) => v.instance.id === instanceId);
-    if (!chosen) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
-    if (chosen.lifecycle.state === "released")
-      throw new BillingError({ code: "INSTANCE_RELEASED", instanceId });
-  }
+  const choices = await openChoices(billing, instanceId, strict);
   let summary: UnsubSummary = { none: true };
   if (instanceId !== undefined) {
     try {
@@ -143,11 +150,7 @@ export async function buildUnsubscribeModal(
       summary = { problem: error.message };
     }
   }
-  return unsubscribeModal({
-    choices: all.filter((v) => v.lifecycle.state !== "released"),
-    selectedId: instanceId,
-    summary,
-  });
+  return unsubscribeModal({ choices, selectedId: instanceId, summary });
 }
 
 /**
@@ -170,4 +173,20 @@ export async function postInChannel(
     r = await post();
   }
   return { channel: r.channel ?? channel, ts: r.ts ?? "" };
+}
+
+/** Tells the person who clicked: ephemeral where the button was in a message, else by DM (App Home). */
+export async function tellClicker(
+  client: WebClient,
+  body: { response_url?: string; user: { id: string } },
+  respond: (m: {
+    response_type: "ephemeral";
+    replace_original: false;
+    text: string;
+  }) => Promise<unknown>,
+  text: string,
+): Promise<void> {
+  if (body.response_url)
+    await respond({ response_type: "ephemeral", replace_original: false, text });
+  else await dm(client, body.user.id, text);
 }
