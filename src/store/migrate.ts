@@ -26,3 +26,15 @@ export async function rollbackAll(db: Knex): Promise<string[]> {
   const [, rolledBack] = (await db.migrate.rollback(config, true)) as [number, string[]];
   return rolledBack;
 }
+
+/** Applies the next pending migration only (tests step through the history with it). */
+export async function migrateUp(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.up(config)) as [number, string[]];
+  return applied;
+}
+
+/** Rolls back the last applied migration only. */
+export async function migrateDown(db: Knex): Promise<string[]> {
+  const [, rolledBack] = (await db.migrate.down(config)) as [number, string[]];
+  return rolledBack;
+}

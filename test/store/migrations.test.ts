@@ -1,8 +1,23 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { applyMigrations, rollbackAll } from "../../src/store/migrate.js";
+import { migrations } from "../../migrations/index.js";
+import { applyMigrations, migrateDown, migrateUp, rollbackAll } from "../../src/store/migrate.js";
 import { createTestDatabase, DATABASES, type TestDatabase } from "../helpers/databases.js";
 
-const TABLES = ["accounts", "prices", "instances", "orders", "ledger", "admins", "audit_log"];
+const TABLES = [
+  "accounts",
+  "prices",
+  "instances",
+  "orders",
+  "ledger",
+  "admins",
+  "audit_log",
+  "warnings",
+  "leases",
+  "tickets",
+  "faq_entries",
+  "processed_events",
+  "seen_requests",
+];
 
 describe.each(DATABASES)("migrations on %s", (dbId) => {
   let t: TestDatabase;
@@ -36,6 +51,46 @@ describe.each(DATABASES)("migrations on %s", (dbId) => {
       ["international", 179_900],
     ]);
     expect(Number((await t.db("accounts").first()).balance_cents)).toBe(0);
+  });
+
+  it("step up one at a time from the first schema with data in it, and each steps down and up again keeping it", async () => {
+    t = await createTestDatabase(dbId, { migrate: false });
+    const names = migrations.map(([name]) => name);
+    expect(await migrateUp(t.db)).toEqual([names[0]]);
+    // Data written by the first release of the schema...
+    await t
+      .db("instances")
+      .insert({
+        id: "kst-old",
+        name: "old",
+        site: "china",
+        expires_at: 5,
+        created_at: 1,
+        updated_at: 1,
+      });
+    await t.db("accounts").update({ balance_cents: 700 });
+    await t
+      .db("ledger")
+      .insert({
+        account_id: "default",
+        kind: "recharge",
+        amount_cents: 700,
+        balance_after_cents: 700,
+        actor: "cli",
+        created_at: 1,
+      });
+    // ...survives every later migration, and each later one's down and up again.
+    for (const name of names.slice(1)) {
+      expect(await migrateUp(t.db)).toEqual([name]);
+      expect(await migrateDown(t.db)).toEqual([name]);
+      expect(await migrateUp(t.db)).toEqual([name]);
+      const row = await t.db("instances").where({ id: "kst-old" }).first();
+      expect(row?.name).toBe("old");
+      expect(Number((await t.db("accounts").first()).balance_cents)).toBe(700);
+    }
+    expect(await applyMigrations(t.db)).toEqual([]);
+    const instance = await t.db("instances").where({ id: "kst-old" }).first();
+    expect(instance.snoozed_until).toBeNull();
   });
 
   it("enforce the schema's constraints, not only the code's", async () => {
