@@ -1,5 +1,5 @@
 import { type Db, transaction } from "../store/db.js";
-import { getInstance } from "../store/instances.js";
+import { lockInstance } from "../store/instances.js";
 import type { TicketRow } from "../store/rows.js";
 import {
   closeTicket,
@@ -70,7 +70,8 @@ export async function fileTicket(
   };
   return oncePerKey(key, replay, () =>
     transaction(ctx.db, async (tx) => {
-      const instance = await getInstance({ tx }, input.instanceId);
+      // Locked, so two people filing for one instance at once are serialised here.
+      const instance = await lockInstance({ tx }, input.instanceId);
       if (!instance)
         throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: input.instanceId });
       if (lifecycleOf(instance, ctx.clock()).state === "released") {

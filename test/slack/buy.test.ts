@@ -98,8 +98,11 @@ describe("/kms buy", () => {
   }
 
   /** Submits the buy modal as `userId` (default: the admin). */
+  // Each delivery gets its own trigger id, as Slack's do, so a second delivery of one view is
+  // a distinct request (not a replay the guard refuses) and reaches the purchase.
+  let deliveries = 0;
   const submit = (values: JsonObject, viewId = "V0BUY0001", userId = ADMIN) =>
-    s.submit({ callbackId: BUY_VIEW, viewId, userId, values });
+    s.submit({ callbackId: BUY_VIEW, viewId, userId, values, triggerId: `buy.${++deliveries}` });
 
   async function openBuyModal(): Promise<JsonObject> {
     await s.command("buy", ADMIN);

@@ -113,9 +113,11 @@ describe("/kms renew", () => {
   it("buys on submit, closes the modal, confirms by DM, and charges once when submitted twice", async () => {
     await topup(s.billing, cliActor, 500_000);
     const values = renewValues("kst-a", "1", true);
+    // Two deliveries of one view (a double click): distinct requests, so they pass the replay
+    // guard and both reach the renewal; the view id makes the second charge nothing.
     const [first, second] = await Promise.all([
-      s.submit({ callbackId: RENEW_VIEW, viewId: "V-RENEW-1", values }),
-      s.submit({ callbackId: RENEW_VIEW, viewId: "V-RENEW-1", values }),
+      s.submit({ callbackId: RENEW_VIEW, viewId: "V-RENEW-1", values, triggerId: "1.1.a" }),
+      s.submit({ callbackId: RENEW_VIEW, viewId: "V-RENEW-1", values, triggerId: "1.1.b" }),
     ]);
     expect(first.status).toBe(200);
     expect(first.text).toBe("");
