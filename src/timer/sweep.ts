@@ -98,7 +98,9 @@ export interface SweepSummary {
   actions: string[];
 }
 
-const LEASE_MS = 5 * 60_000;
+/** The sweep lease lasts 2 minutes and is renewed while a long delivery runs, so a killed sweeper blocks the next one briefly. */
+const LEASE_MS = 2 * 60_000;
+const LEASE_RENEW_MS = 30_000;
 const CLAIM_MS = 2 * 60_000;
 const PACE_MS = 1_100;
 /** Channel errors after which a warning goes to the alert channel instead. */
@@ -527,7 +529,18 @@ async function deliver(
     if (wait > 0) await sleep(wait);
     lastPost.set(channel, options.wall());
   };
+  let leaseRenewedAt = options.wall();
   for (const w of toPost) {
+    if (options.wall() - leaseRenewedAt > LEASE_RENEW_MS) {
+      const kept = await transaction(ctx.db, (tx) =>
+        acquireLease({ tx }, "sweep", options.holder, options.wall(), options.wall() + LEASE_MS),
+      );
+      if (!kept) {
+        summary.actions.push("lost the sweep lease; the next sweep delivers the rest");
+        break;
+      }
+      leaseRenewedAt = options.wall();
+    }
     const claim = await transaction(ctx.db, (tx) =>
       claimWarning({ tx }, w.id, options.holder, options.wall(), options.wall() + CLAIM_MS),
     );
