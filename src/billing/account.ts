@@ -36,11 +36,17 @@ export async function topup(
       ? await getLedgerEntryByKey({ tx: ctx.db }, idempotencyKey)
       : undefined;
     if (!entry) return undefined;
-    if (entry.kind !== "recharge" || entry.amount_cents !== cents) {
+    if (
+      entry.kind !== "recharge" ||
+      entry.amount_cents !== cents ||
+      entry.actor !== actorId(actor)
+    ) {
       throw new BillingError({ code: "IDEMPOTENCY_CONFLICT", key: entry.idempotency_key ?? "" });
     }
     return { entry, replayed: true };
   };
+  // Checked before a replay too: a member can't "repeat" an admin's recharge.
+  await requireAdmin(ctx, ctx.db, actor, "top up the balance");
   return oncePerKey(idempotencyKey, replay, () =>
     transaction(ctx.db, async (tx) => {
       await requireAdmin(ctx, tx, actor, "top up the balance");

@@ -173,7 +173,11 @@ export async function renew(
       replayOrder(
         ctx,
         key ?? "",
-        (o) => o.kind === "renewal" && o.instance_id === input.instanceId && o.months === months,
+        (o) =>
+          o.kind === "renewal" &&
+          o.instance_id === input.instanceId &&
+          o.months === months &&
+          o.created_by === actorId(actor),
       ),
     () =>
       transaction(ctx.db, async (tx) => {
@@ -257,13 +261,19 @@ export async function purchase(
   if (!parsed.success) throw invalidInput(parsed.error);
   const input = parsed.data;
   const months = checkPeriod(input.months);
+  // Checked before a replay too: a member can't learn of (or "repeat") an admin's order.
+  await requireAdmin(ctx, ctx.db, actor, "buy instances");
   return oncePerKey(
     input.idempotencyKey,
     () =>
       replayOrder(
         ctx,
         input.idempotencyKey ?? "",
-        (o) => o.kind === "purchase" && o.months === months && o.site === input.site,
+        (o) =>
+          o.kind === "purchase" &&
+          o.months === months &&
+          o.site === input.site &&
+          o.created_by === actorId(actor),
       ),
     () =>
       transaction(ctx.db, async (tx) => {

@@ -18,8 +18,9 @@ function teamOf(body: unknown): string | undefined {
 
 /**
  * Runs before every listener. Refuses (1) a replay: a request whose signature was already
- * seen (Slack signs each delivery afresh, so only a copy repeats one), and (2) a request from
- * another workspace than the one the bot token belongs to. Either is acknowledged, so Slack
+ * seen (Slack signs each delivery afresh, so only a copy repeats one), and (2) a request that
+ * does not come from the workspace the bot token belongs to (org-wide installs are not
+ * supported, so the request's own enterprise flags are not trusted either). Either is acknowledged, so Slack
  * does not retry it, and nothing else happens.
  */
 export function requestGuard(db: Knex): Middleware<AnyMiddlewareArgs> {
@@ -56,9 +57,11 @@ export function requestGuard(db: Knex): Middleware<AnyMiddlewareArgs> {
         return undefined;
       },
     );
-    const own = team ? await ownTeam : undefined;
-    if (team && own && team !== own && !context.isEnterpriseInstall) {
-      logger.warn(`kms-bot: refused a request from workspace ${team}`);
+    const own = await ownTeam;
+    // A request must name the bot token's workspace. (If auth.test can't be reached the
+    // check is skipped, rather than refusing everyone while Slack is down.)
+    if (own && team !== own) {
+      logger.warn(`kms-bot: refused a request from workspace ${team ?? "(none named)"}`);
       await ack?.(
         isCommand
           ? {

@@ -2,6 +2,7 @@ import type { App } from "@slack/bolt";
 import { z } from "zod";
 import { userActor } from "../billing/context.js";
 import { isBillingError } from "../billing/errors.js";
+import { clip, escapeText } from "../blocks/common.js";
 import { FAQ_FIELDS, FAQ_VIEW } from "../blocks/faq.js";
 import { addFaq, editFaq } from "../faq/faq.js";
 import type { ListenerDeps } from "../listeners.js";
@@ -51,7 +52,7 @@ export function registerFaqViews(app: App, { billing }: ListenerDeps): void {
     await dm(
       client,
       body.user.id,
-      `Saved the FAQ entry "${input.question.trim().slice(0, 200)}"; it answers from now on.`,
+      `Saved the FAQ entry "${escapeText(clip(input.question.trim(), 200))}"; it answers from now on.`,
     ).catch(() => undefined);
   });
 }
