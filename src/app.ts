@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
+import { App, type AuthorizeResult, HTTPReceiver, LogLevel } from "@slack/bolt";
+import { WebClient } from "@slack/web-api";
 import { Cron } from "croner";
 import type { Knex } from "knex";
 import type { BillingContext } from "./billing/context.js";
@@ -51,6 +52,25 @@ function healthz(db: Knex) {
   };
 }
 
+/**
+ * Who the bot token is (auth.test), asked once and kept. Unlike Bolt's built-in single-team
+ * authorization, a failure (Slack down at start-up) neither crashes the process nor is kept:
+ * the next request asks again.
+ */
+function botAuthorization(botToken: string, client: WebClient) {
+  let known: Promise<AuthorizeResult & { teamId?: string }> | undefined;
+  return (): Promise<AuthorizeResult & { teamId?: string }> => {
+    known ??= client.auth.test().then(
+      (r) => ({ botToken, botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }),
+      (error) => {
+        known = undefined;
+        throw error;
+      },
+    );
+    return known;
+  };
+}
+
 /** Builds the Bolt app from configuration and injected parts (database, clock). */
 export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
   const billing: BillingContext = {
@@ -67,9 +87,13 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
     timeout: 10_000,
   };
+  const authorize = botAuthorization(
+    config.SLACK_BOT_TOKEN,
+    new WebClient(config.SLACK_BOT_TOKEN, clientOptions),
+  );
   const app = config.socketMode
     ? new App({
-        token: config.SLACK_BOT_TOKEN,
+        authorize,
         appToken: config.SLACK_APP_TOKEN,
         socketMode: true,
         customRoutes,
@@ -77,7 +101,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
         logLevel: LogLevel.INFO,
       })
     : new App({
-        token: config.SLACK_BOT_TOKEN,
+        authorize,
         receiver: new HTTPReceiver({
           signingSecret: config.SLACK_SIGNING_SECRET ?? "",
           customRoutes,
@@ -100,7 +124,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
       inFlight.delete(handling);
     }
   });
-  app.use(requestGuard(deps.db));
+  app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
   registerListeners(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = (options?: SweepOptions) =>

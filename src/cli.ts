@@ -77,7 +77,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     envAdmins: config.KMS_ADMIN_USERS,
   };
   try {
-    const applied = await applyMigrations(db);
+    // Every command brings the schema up to date, except backup: a backup copies the database
+    // exactly as it is (a new release's backup taken before upgrading must not upgrade it).
+    const applied = command === "backup" ? [] : await applyMigrations(db);
     switch (command) {
       case "migrate":
         io.stdout(

@@ -19,6 +19,7 @@ export type BillingFailure =
   | { code: "INVALID_INPUT"; field: string; problem: string }
   | { code: "INVALID_STATE"; instanceId: string; problem: string }
   | { code: "IDEMPOTENCY_CONFLICT"; key: string }
+  | { code: "PERIOD_CHANGED"; instanceId: string }
   | { code: "TICKET_CLOSED"; ticketId: number; status: string; decidedBy: string | null };
 
 export type BillingErrorCode = BillingFailure["code"];
@@ -63,6 +64,8 @@ export function describeFailure(f: BillingFailure): string {
       return `Invalid ${f.field}: ${f.problem}`;
     case "INVALID_STATE":
       return `Instance ${f.instanceId}: ${f.problem}`;
+    case "PERIOD_CHANGED":
+      return `Instance ${f.instanceId} was renewed meanwhile; nothing was charged.`;
     case "TICKET_CLOSED":
       return `${ticketLabel(f.ticketId)} is already ${f.status}${f.decidedBy ? ` (by <@${f.decidedBy}>)` : ""}; nothing was changed.`;
     case "IDEMPOTENCY_CONFLICT":

@@ -153,6 +153,11 @@ export interface RenewInput {
   months: number;
   /** One key per person's request (a modal submission): a retry with it charges nothing more. */
   idempotencyKey?: string | null;
+  /**
+   * Renew only the period ending at this expiry (the timer's auto-renewal): if the instance
+   * was renewed since it was read, PERIOD_CHANGED and nothing is charged.
+   */
+  expectedExpiresAt?: number;
 }
 
 /**
@@ -184,6 +189,12 @@ export async function renew(
         const instance = await lockInstance({ tx }, input.instanceId);
         if (!instance)
           throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: input.instanceId });
+        if (
+          input.expectedExpiresAt !== undefined &&
+          instance.expires_at !== input.expectedExpiresAt
+        ) {
+          throw new BillingError({ code: "PERIOD_CHANGED", instanceId: instance.id });
+        }
         const quote = await quoteWith(ctx, tx, instance, months);
         const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
           kind: "renewal",

@@ -23,11 +23,12 @@ function teamOf(body: unknown): string | undefined {
  * supported, so the request's own enterprise flags are not trusted either). Either is acknowledged, so Slack
  * does not retry it, and nothing else happens.
  */
-export function requestGuard(db: Knex): Middleware<AnyMiddlewareArgs> {
-  // The bot token's workspace, asked once (auth.test) and kept.
-  let ownTeam: Promise<string | undefined> | undefined;
+export function requestGuard(
+  db: Knex,
+  ownTeam: () => Promise<string | undefined>,
+): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
-    const { context, body, next, logger, client } = args;
+    const { context, body, next, logger } = args;
     const ack =
       "ack" in args && typeof args.ack === "function"
         ? (args.ack as (r?: unknown) => Promise<void>)
@@ -36,7 +37,15 @@ export function requestGuard(db: Knex): Middleware<AnyMiddlewareArgs> {
     const signature = typeof context.requestSignature === "string" ? context.requestSignature : "";
     if (signature) {
       const now = Date.now();
-      if (!(await markRequestSeen({ tx: db }, signature, now, now - REPLAY_WINDOW_MS))) {
+      // If the database can't be asked, the request goes on: money operations are idempotent
+      // by themselves, and the listener reports the database problem to the person.
+      const fresh = await markRequestSeen({ tx: db }, signature, now, now - REPLAY_WINDOW_MS).catch(
+        (error) => {
+          logger.warn("kms-bot: replay check unavailable", error);
+          return true;
+        },
+      );
+      if (!fresh) {
         logger.warn("kms-bot: refused a replayed request");
         await ack?.(
           isCommand
@@ -50,14 +59,7 @@ export function requestGuard(db: Knex): Middleware<AnyMiddlewareArgs> {
       }
     }
     const team = teamOf(body);
-    ownTeam ??= client.auth.test().then(
-      (r) => r.team_id,
-      () => {
-        ownTeam = undefined; // ask again next time
-        return undefined;
-      },
-    );
-    const own = await ownTeam;
+    const own = await ownTeam();
     // A request must name the bot token's workspace. (If auth.test can't be reached the
     // check is skipped, rather than refusing everyone while Slack is down.)
     if (own && team !== own) {

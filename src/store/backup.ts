@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, renameSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Knex } from "knex";
 import { dialectOf } from "./db.js";
@@ -13,6 +13,15 @@ export async function backupSqlite(db: Knex, file: string): Promise<string> {
     throw new Error("backup copies SQLite databases; for PostgreSQL use pg_dump");
   const target = resolve(file);
   if (existsSync(target)) throw new Error(`${target} already exists; choose a new file`);
-  await db.raw("VACUUM INTO ?", [target]);
+  // Written under a temporary name and renamed when complete, so a backup killed half-way
+  // leaves no file that looks like a backup.
+  const partial = `${target}.${process.pid}.partial`;
+  try {
+    await db.raw("VACUUM INTO ?", [partial]);
+    renameSync(partial, target);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
   return target;
 }

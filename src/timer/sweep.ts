@@ -335,6 +335,7 @@ async function autoRenew(
         instanceId: instance.id,
         months,
         idempotencyKey: `autorenew:${instance.id}:${instance.expires_at}`,
+        expectedExpiresAt: instance.expires_at,
       });
       await enqueueWarning(
         { tx: ctx.db },
@@ -354,6 +355,8 @@ async function autoRenew(
       summary.actions.push(`auto-renewed ${instance.id} for ${periodLabel(months)}`);
     } catch (error) {
       if (!isBillingError(error)) throw error;
+      // Someone renewed it since this sweep read it: that period needs no auto-renewal.
+      if (error.code === "PERIOD_CHANGED") continue;
       const f = error.failure;
       const detail =
         f.code === "INSUFFICIENT_BALANCE"
