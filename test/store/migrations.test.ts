@@ -58,27 +58,23 @@ describe.each(DATABASES)("migrations on %s", (dbId) => {
     const names = migrations.map(([name]) => name);
     expect(await migrateUp(t.db)).toEqual([names[0]]);
     // Data written by the first release of the schema...
-    await t
-      .db("instances")
-      .insert({
-        id: "kst-old",
-        name: "old",
-        site: "china",
-        expires_at: 5,
-        created_at: 1,
-        updated_at: 1,
-      });
+    await t.db("instances").insert({
+      id: "kst-old",
+      name: "old",
+      site: "china",
+      expires_at: 5,
+      created_at: 1,
+      updated_at: 1,
+    });
     await t.db("accounts").update({ balance_cents: 700 });
-    await t
-      .db("ledger")
-      .insert({
-        account_id: "default",
-        kind: "recharge",
-        amount_cents: 700,
-        balance_after_cents: 700,
-        actor: "cli",
-        created_at: 1,
-      });
+    await t.db("ledger").insert({
+      account_id: "default",
+      kind: "recharge",
+      amount_cents: 700,
+      balance_after_cents: 700,
+      actor: "cli",
+      created_at: 1,
+    });
     // ...survives every later migration, and each later one's down and up again.
     for (const name of names.slice(1)) {
       expect(await migrateUp(t.db)).toEqual([name]);
