@@ -1,15 +1,44 @@
 import { transaction } from "../store/db.js";
-import { getInstance, listInstances, lockInstance, updateInstance } from "../store/instances.js";
+import {
+  countFleet,
+  type FleetCounts,
+  getInstance,
+  listInstances,
+  lockInstance,
+  soonestInstances,
+  updateInstance,
+} from "../store/instances.js";
 import type { InstanceRow } from "../store/rows.js";
 import { audit, isAdmin, listAdmins } from "./admins.js";
 import type { Actor, BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
-import { type Lifecycle, lifecycleOf } from "./lifecycle.js";
+import { type Lifecycle, lifecycleOf, RELEASE_AFTER_MS } from "./lifecycle.js";
 import { isPeriod } from "./periods.js";
 
 export interface InstanceView {
   instance: InstanceRow;
   lifecycle: Lifecycle;
+}
+
+export type { FleetCounts };
+
+/** How many instances are active, disabled and released now. */
+export async function fleetCounts(ctx: BillingContext): Promise<FleetCounts> {
+  return countFleet({ tx: ctx.db }, { now: ctx.clock(), releaseAfterMs: RELEASE_AFTER_MS });
+}
+
+/**
+ * The `limit` instances not released that expire soonest, with their state now: what Slack
+ * surfaces show, however large the fleet.
+ */
+export async function soonestFleet(ctx: BillingContext, limit: number): Promise<InstanceView[]> {
+  const now = ctx.clock();
+  const rows = await soonestInstances(
+    { tx: ctx.db },
+    { now, releaseAfterMs: RELEASE_AFTER_MS },
+    limit,
+  );
+  return rows.map((instance) => ({ instance, lifecycle: lifecycleOf(instance, now) }));
 }
 
 /** Every instance with its state now, soonest expiry first. */

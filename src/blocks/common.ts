@@ -116,9 +116,10 @@ export function instanceLine({ instance, lifecycle }: InstanceView): string {
 
 /**
  * Packs lines into as few section blocks as fit Slack's 3000-character limit, at most
- * `maxBlocks`; lines beyond that are summarised in a last line.
+ * `maxBlocks`; lines beyond that (and `notListed` more never passed in) are summarised in a
+ * last line.
  */
-export function linesToSections(lines: string[], maxBlocks: number): KnownBlock[] {
+export function linesToSections(lines: string[], maxBlocks: number, notListed = 0): KnownBlock[] {
   const max = LIMITS.sectionText - 60; // room for the "...and N more" line
   const blocks: string[] = [];
   let current = "";
@@ -133,7 +134,8 @@ export function linesToSections(lines: string[], maxBlocks: number): KnownBlock[
     current = current ? `${current}\n${piece}` : piece;
     used++;
   }
-  if (used < lines.length) current += `\n…and ${lines.length - used} more.`;
+  const more = lines.length - used + notListed;
+  if (more > 0) current += `\n…and ${more} more.`;
   if (current) blocks.push(current);
   return blocks.map((text) => section(text));
 }

@@ -1,7 +1,7 @@
 import type { HomeView, KnownBlock } from "@slack/types";
 import type { BillLine } from "../billing/bills.js";
 import { ticketLabel } from "../billing/errors.js";
-import type { InstanceView } from "../billing/instances.js";
+import type { FleetCounts, InstanceView } from "../billing/instances.js";
 import { formatUsd } from "../billing/money.js";
 import type { TicketRow } from "../store/rows.js";
 import { renewButton } from "./actions.js";
@@ -13,7 +13,9 @@ import { unsubscribeButton } from "./tickets.js";
 export const HOME_FLEET_ROWS = 40;
 
 export interface HomeInput {
+  /** The instances soonest to expire (at least HOME_FLEET_ROWS of them when there are). */
   fleet: InstanceView[];
+  counts: FleetCounts;
   balanceCents: number;
   recentBills: BillLine[];
   isAdmin: boolean;
@@ -35,15 +37,14 @@ export function homeView(input: HomeInput): HomeView {
       `*Balance:* ${formatUsd(input.balanceCents)}${input.isAdmin ? "  ·  you are a billing admin" : ""}`,
     ),
     { type: "divider" },
-    section(`*Instances* (${current.length}, soonest expiry first)`),
+    section(`*Instances* (${input.counts.active + input.counts.disabled}, soonest expiry first)`),
     ...(rows.length > 0 ? rows : [section("No instances yet.")]),
   ];
-  if (current.length > HOME_FLEET_ROWS) {
+  const notShown = input.counts.active + input.counts.disabled - rows.length;
+  if (notShown > 0) {
     blocks.push({
       type: "context",
-      elements: [
-        mrkdwn(`…and ${current.length - HOME_FLEET_ROWS} more. \`/kms status\` lists them all.`),
-      ],
+      elements: [mrkdwn(`…and ${notShown} more. \`/kms status\` lists them.`)],
     });
   }
   blocks.push({ type: "actions", elements: [unsubscribeButton()] });

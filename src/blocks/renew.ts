@@ -134,6 +134,17 @@ export function renewModal(input: RenewModalInput): ModalView {
     { type: "divider" },
     section(renewSummaryText(input.summary, input.now), RENEW_SUMMARY_BLOCK),
   ];
+  if (input.choices.length >= LIMITS.selectOptions) {
+    blocks.splice(2, 0, {
+      type: "context",
+      elements: [
+        {
+          type: "mrkdwn",
+          text: `Showing the ${LIMITS.selectOptions} instances that expire soonest; for another, \`/kms renew <instance>\`.`,
+        },
+      ],
+    });
+  }
   if (selected) {
     blocks.splice(1, 0, {
       type: "context",

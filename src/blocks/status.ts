@@ -1,5 +1,5 @@
 import type { KnownBlock } from "@slack/types";
-import type { InstanceView } from "../billing/instances.js";
+import type { FleetCounts, InstanceView } from "../billing/instances.js";
 import { renewButton } from "./actions.js";
 import {
   autoRenewText,
@@ -16,23 +16,25 @@ import {
 } from "./common.js";
 import { unsubscribeButton } from "./tickets.js";
 
-/** `/kms status`: every instance, soonest expiry first, packed to fit one message. */
-export function fleetBlocks(fleet: InstanceView[]): KnownBlock[] {
-  if (fleet.length === 0) {
+/**
+ * `/kms status`: the counts, then the instances soonest to expire, packed to fit one message
+ * (`soonest` need not hold the whole fleet: the rest are counted in "…and N more").
+ */
+export function fleetBlocks(soonest: InstanceView[], counts: FleetCounts): KnownBlock[] {
+  if (counts.total === 0) {
     return [
       section(
         "No Dedicated KMS instances yet. An admin can `/kms buy` one or import them with `kms-bot import`.",
       ),
     ];
   }
-  const count = (state: string) => fleet.filter((v) => v.lifecycle.state === state).length;
-  const current = fleet.filter((v) => v.lifecycle.state !== "released");
-  const released = fleet.length - current.length;
-  const summary = `*${fleet.length} instance(s)*: ${count("active")} active, ${count("disabled")} disabled, ${released} released. Details: \`/kms status <instance>\`.`;
+  const summary = `*${counts.total} instance(s)*: ${counts.active} active, ${counts.disabled} disabled, ${counts.released} released. Details: \`/kms status <instance>\`.`;
+  const current = soonest.filter((v) => v.lifecycle.state !== "released");
+  const notFetched = Math.max(0, counts.active + counts.disabled - current.length);
   return [
     { type: "header", text: plain("Dedicated KMS instances", 150) },
     section(summary),
-    ...linesToSections(current.map(instanceLine), LIMITS.messageBlocks - 3),
+    ...linesToSections(current.map(instanceLine), LIMITS.messageBlocks - 3, notFetched),
   ];
 }
 

@@ -9,9 +9,10 @@ import { type Actor, type BillingContext, userActor } from "../billing/context.j
 import {
   disableInstance,
   enableInstance,
-  fleet,
+  fleetCounts,
   instanceView,
   setAutoRenew,
+  soonestFleet,
 } from "../billing/instances.js";
 import { formatUsd, parseAmount } from "../billing/money.js";
 import { parsePeriod, periodLabel } from "../billing/periods.js";
@@ -37,6 +38,9 @@ import {
 import { type KmsCommand, parseCommand } from "./grammar.js";
 
 export const KMS_COMMAND = "/kms";
+
+/** How many instances `/kms status` reads: more than one message can show (the rest are counted). */
+const STATUS_ROWS = 600;
 
 const commandPayload = z.object({
   user_id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, "user_id is not a Slack user id"),
@@ -128,8 +132,14 @@ async function reply(inv: Invocation): Promise<Reply> {
           blocks: instanceBlocks(view),
         };
       }
-      const all = await fleet(billing);
-      return { text: `${all.length} Dedicated KMS instance(s)`, blocks: fleetBlocks(all) };
+      const [soonest, counts] = await Promise.all([
+        soonestFleet(billing, STATUS_ROWS),
+        fleetCounts(billing),
+      ]);
+      return {
+        text: `${counts.total} Dedicated KMS instance(s)`,
+        blocks: fleetBlocks(soonest, counts),
+      };
     }
     case "balance":
       return text(`Balance: ${formatUsd(await balance(billing))}`);

@@ -4,13 +4,18 @@ import { balance } from "../billing/account.js";
 import { billCsv, monthBill, toBillLine } from "../billing/bills.js";
 import { type BillingContext, userActor } from "../billing/context.js";
 import { BillingError, isBillingError } from "../billing/errors.js";
-import { fleet, type InstanceView } from "../billing/instances.js";
+import {
+  fleetCounts,
+  type InstanceView,
+  instanceView,
+  soonestFleet,
+} from "../billing/instances.js";
 import { quoteRenewal } from "../billing/orders.js";
 import { currentPrices } from "../billing/prices.js";
 import { estimateRefund } from "../billing/refunds.js";
 import { visibleOpenTickets } from "../billing/tickets.js";
 import { buyModal } from "../blocks/buy.js";
-import { homeView } from "../blocks/home.js";
+import { HOME_FLEET_ROWS, homeView } from "../blocks/home.js";
 import { type RenewSummary, renewModal } from "../blocks/renew.js";
 import { type UnsubSummary, unsubscribeModal } from "../blocks/tickets.js";
 import { recentBillLines } from "../store/ledger.js";
@@ -33,24 +38,35 @@ export async function renewSummary(
   }
 }
 
+/** How many instances a modal's select offers: Slack's limit for a static select. */
+const MODAL_CHOICES = 100;
+
 /**
- * The instances a modal offers (not released, soonest expiry first). When opening a modal
- * (`strict`), a preselected instance that is unknown or released is refused.
+ * The instances a modal offers: the 100 soonest to expire, not released (any other is chosen
+ * with `/kms renew <instance>`). When opening a modal (`strict`), a preselected instance
+ * that is unknown or released is refused.
  */
 async function openChoices(
   billing: BillingContext,
   instanceId: string | undefined,
   strict: boolean,
 ): Promise<InstanceView[]> {
-  const all = await fleet(billing);
+  const preselected =
+    instanceId === undefined
+      ? undefined
+      : await instanceView(billing, instanceId).catch(() => undefined);
   if (strict && instanceId !== undefined) {
-    const chosen = all.find((v) => v.instance.id === instanceId);
-    if (!chosen) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
-    if (chosen.lifecycle.state === "released") {
+    if (!preselected)
+      throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
+    if (preselected.lifecycle.state === "released") {
       throw new BillingError({ code: "INSTANCE_RELEASED", instanceId });
     }
   }
-  return all.filter((v) => v.lifecycle.state !== "released");
+  const soonest = await soonestFleet(billing, MODAL_CHOICES);
+  // The chosen instance is offered even when it is not among the soonest to expire.
+  if (!preselected || preselected.lifecycle.state === "released") return soonest;
+  if (soonest.some((v) => v.instance.id === preselected.instance.id)) return soonest;
+  return [preselected, ...soonest.slice(0, MODAL_CHOICES - 1)];
 }
 
 /**
@@ -89,8 +105,9 @@ export async function publishHome(
   billing: BillingContext,
   userId: string,
 ): Promise<void> {
-  const [fleetViews, balanceCents, recent, tickets] = await Promise.all([
-    fleet(billing),
+  const [fleetViews, counts, balanceCents, recent, tickets] = await Promise.all([
+    soonestFleet(billing, HOME_FLEET_ROWS),
+    fleetCounts(billing),
     balance(billing),
     recentBillLines({ tx: billing.db }, 10),
     visibleOpenTickets(billing, userActor(userId)),
@@ -99,6 +116,7 @@ export async function publishHome(
     user_id: userId,
     view: homeView({
       fleet: fleetViews,
+      counts,
       balanceCents,
       recentBills: recent.map((r) => toBillLine(r, billing.timezone)),
       isAdmin: tickets.all,

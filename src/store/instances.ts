@@ -33,3 +33,58 @@ export async function updateInstance(
 ): Promise<void> {
   await tx("instances").where({ id }).update(patch);
 }
+
+/** `now` and the lifecycle's release delay: what decides which instances are released. */
+export interface ReleaseRule {
+  now: number;
+  releaseAfterMs: number;
+}
+
+/**
+ * Up to `limit` instances not released as of `now`, soonest expiry first (served by the
+ * `(released_at, expires_at)` index, however large the fleet).
+ */
+export async function soonestInstances(
+  { tx }: StoreCtx,
+  { now, releaseAfterMs }: ReleaseRule,
+  limit: number,
+): Promise<InstanceRow[]> {
+  const rows = await tx("instances")
+    .where((q) => q.whereNull("released_at").orWhere("released_at", ">", now))
+    .andWhere("expires_at", ">", now - releaseAfterMs)
+    .orderBy([{ column: "expires_at" }, { column: "id" }])
+    .limit(limit);
+  return rows.map((r) => instanceRow.parse(r));
+}
+
+export interface FleetCounts {
+  total: number;
+  active: number;
+  disabled: number;
+  released: number;
+}
+
+/** How many instances are in each lifecycle state at `now`, counted by the database. */
+export async function countFleet(
+  { tx }: StoreCtx,
+  { now, releaseAfterMs }: ReleaseRule,
+): Promise<FleetCounts> {
+  const released = `((released_at is not null and released_at <= ?) or expires_at <= ?)`;
+  const row = await tx("instances")
+    .select(
+      tx.raw("count(*) as total"),
+      tx.raw(`sum(case when ${released} then 1 else 0 end) as released`, [
+        now,
+        now - releaseAfterMs,
+      ]),
+      tx.raw(
+        `sum(case when not ${released} and (expires_at <= ? or admin_disabled_at is not null) then 1 else 0 end) as disabled`,
+        [now, now - releaseAfterMs, now],
+      ),
+    )
+    .first();
+  const total = Number(row?.total ?? 0);
+  const releasedCount = Number(row?.released ?? 0);
+  const disabled = Number(row?.disabled ?? 0);
+  return { total, released: releasedCount, disabled, active: total - releasedCount - disabled };
+}

@@ -255,7 +255,7 @@ describe("a 300-instance fleet with long, markup-laden names", () => {
     expectNoRawMarkup("App Home", view);
   });
 
-  it("the renew modal (/kms renew → views.open): >100 instances go into option groups, labels ≤75, released not offered", async () => {
+  it("the renew modal (/kms renew → views.open): offers the 100 that expire soonest, labels ≤75, released not offered; any other can be preselected", async () => {
     const res = await s.command("renew");
     expect(res.status).toBe(200);
     const call = await answered(s, "views.open");
@@ -266,36 +266,43 @@ describe("a 300-instance fleet with long, markup-laden names", () => {
     expect(blocksOf(view).length).toBeLessThanOrEqual(100);
     const select = instanceSelect(view);
     expect(select?.type).toBe("static_select");
-    expect(select?.options).toBeUndefined();
-    const groups = select?.option_groups as Json[];
-    expect(groups).toHaveLength(Math.ceil(CURRENT_IDS.length / 100));
-    const options: Json[] = [];
-    for (const group of groups) {
-      const label = String((group.label as Json).text);
-      expect([...label].length).toBeLessThanOrEqual(75);
-      const inGroup = group.options as Json[];
-      expect(inGroup.length).toBeGreaterThan(0);
-      expect(inGroup.length).toBeLessThanOrEqual(100);
-      options.push(...inGroup);
-    }
-    const values = options.map((o) => String(o.value));
-    expect([...values].sort()).toEqual([...CURRENT_IDS].sort());
-    expect(values.filter((v) => RELEASED_IDS.includes(v))).toEqual([]);
+    const options = select?.options as Json[];
+    const soonest = (
+      await s
+        .db("instances")
+        .whereIn("id", CURRENT_IDS)
+        .orderBy([{ column: "expires_at" }, { column: "id" }])
+        .limit(100)
+    ).map((r: { id: string }) => r.id);
+    expect(CURRENT_IDS.length).toBeGreaterThan(100);
+    expect(options.map((o) => String(o.value))).toEqual(soonest);
+    expect(options.filter((o) => RELEASED_IDS.includes(String(o.value)))).toEqual([]);
     for (const option of options) {
       const label = String((option.text as Json).text);
       expect(label.length, label).toBeLessThanOrEqual(75);
       expect(label.startsWith(`${String(option.value)} · `)).toBe(true);
     }
+    expect(shown(view)).toContain("/kms renew <instance>");
+    // An instance beyond the first 100 is offered, and chosen, when named.
+    const later = CURRENT_IDS.find((id) => !soonest.includes(id)) as string;
+    await s.command(`renew ${later}`);
+    const named = await answered(
+      s,
+      "views.open",
+      (c) => instanceSelect(c.args.view)?.initial_option !== undefined,
+    );
+    const namedSelect = instanceSelect(named.args.view) as Json;
+    expect((namedSelect.initial_option as Json).value).toBe(later);
+    expect((namedSelect.options as Json[]).map((o) => o.value)).toContain(later);
+    expect((namedSelect.options as Json[]).length).toBeLessThanOrEqual(100);
   });
 
   it("the renew modal's instance labels never cut an emoji in half", async () => {
     await s.command("renew");
     const call = await answered(s, "views.open", (c) => c.response?.ok === true);
     const select = instanceSelect(call.args.view) as Json;
-    const labels = (select.option_groups as Json[]).flatMap((g) =>
-      (g.options as Json[]).map((o) => String((o.text as Json).text)),
-    );
-    expect(labels).toHaveLength(CURRENT_IDS.length);
+    const labels = (select.options as Json[]).map((o) => String((o.text as Json).text));
+    expect(labels).toHaveLength(100);
     const broken = labels.filter((l) => LONE_SURROGATE.test(l));
     expect(broken, "option labels ending in half a surrogate pair").toEqual([]);
   });
@@ -308,7 +315,7 @@ describe("a 300-instance fleet with long, markup-laden names", () => {
     const preselected = await answered(
       s,
       "views.open",
-      (c) => instanceSelect(c.args.view)?.initial_option !== undefined,
+      (c) => (instanceSelect(c.args.view)?.initial_option as Json | undefined)?.value === MARKUP_ID,
     );
     expect(shown(preselected.args.view)).toContain("&lt;!channel&gt;");
     expect(preselected.response?.ok).toBe(true);

@@ -4,7 +4,7 @@ import { balance, topup } from "../../src/billing/account.js";
 import { monthBill } from "../../src/billing/bills.js";
 import type { BillingContext } from "../../src/billing/context.js";
 import { isBillingError } from "../../src/billing/errors.js";
-import { disableInstance, fleet } from "../../src/billing/instances.js";
+import { disableInstance, fleet, fleetCounts } from "../../src/billing/instances.js";
 import { DAY_MS } from "../../src/billing/lifecycle.js";
 import { purchase, renew } from "../../src/billing/orders.js";
 import { addMonths, PERIOD_MONTHS } from "../../src/billing/periods.js";
@@ -220,7 +220,16 @@ async function checkInvariants(ctx: BillingContext, model: Model): Promise<void>
   expect(lines.map((l) => l.ledgerId)).toEqual(ledger.map((l) => Number(l.id)));
 
   // Each instance's state matches the lifecycle rule applied to the model.
-  const views = new Map((await fleet(ctx)).map((v) => [v.instance.id, v]));
+  const all = await fleet(ctx);
+  const views = new Map(all.map((v) => [v.instance.id, v]));
+  // The database's own counts (used by /kms status) agree with the lifecycle rule.
+  const count = (state: string) => all.filter((v) => v.lifecycle.state === state).length;
+  expect(await fleetCounts(ctx)).toEqual({
+    total: all.length,
+    active: count("active"),
+    disabled: count("disabled"),
+    released: count("released"),
+  });
   for (const i of model.instances) {
     const view = views.get(i.id);
     expect(view?.lifecycle.state, i.id).toBe(modelState(i, now));
