@@ -1,9 +1,11 @@
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { Knex } from "knex";
-import { markRequestSeen } from "../store/requests.js";
+import { forgetRequests, markRequestSeen } from "../store/requests.js";
 
 /** How long a request signature is remembered: Bolt refuses requests older than 5 minutes. */
 const REPLAY_WINDOW_MS = 10 * 60_000;
+/** Old signatures are dropped at most this often, not on every request. */
+const PRUNE_EVERY_MS = 60_000;
 
 /** The workspace a request comes from, wherever its kind of payload puts it. */
 function teamOf(body: unknown): string | undefined {
@@ -27,6 +29,7 @@ export function requestGuard(
   db: Knex,
   ownTeam: () => Promise<string | undefined>,
 ): Middleware<AnyMiddlewareArgs> {
+  let prunedAt = 0;
   return async (args) => {
     const { context, body, next, logger } = args;
     const ack =
@@ -39,12 +42,14 @@ export function requestGuard(
       const now = Date.now();
       // If the database can't be asked, the request goes on: money operations are idempotent
       // by themselves, and the listener reports the database problem to the person.
-      const fresh = await markRequestSeen({ tx: db }, signature, now, now - REPLAY_WINDOW_MS).catch(
-        (error) => {
-          logger.warn("kms-bot: replay check unavailable", error);
-          return true;
-        },
-      );
+      if (now - prunedAt > PRUNE_EVERY_MS) {
+        prunedAt = now;
+        await forgetRequests({ tx: db }, now - REPLAY_WINDOW_MS).catch(() => undefined);
+      }
+      const fresh = await markRequestSeen({ tx: db }, signature, now).catch((error) => {
+        logger.warn("kms-bot: replay check unavailable", error);
+        return true;
+      });
       if (!fresh) {
         logger.warn("kms-bot: refused a replayed request");
         await ack?.(

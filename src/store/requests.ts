@@ -1,20 +1,20 @@
 import type { StoreCtx } from "./db.js";
 
-/**
- * Records a request signature; false when it was already recorded (a replay). Signatures
- * older than `forgetBefore` are dropped on the way.
- */
+/** Records a request signature; false when it was already recorded (a replay). */
 export async function markRequestSeen(
   { tx }: StoreCtx,
   signature: string,
   at: number,
-  forgetBefore: number,
 ): Promise<boolean> {
-  await tx("seen_requests").where("seen_at", "<", forgetBefore).delete();
   const rows = await tx("seen_requests")
     .insert({ signature: signature.slice(0, 100), seen_at: at })
     .onConflict("signature")
     .ignore()
     .returning("signature");
   return rows.length > 0;
+}
+
+/** Forgets signatures recorded before `before`. */
+export async function forgetRequests({ tx }: StoreCtx, before: number): Promise<void> {
+  await tx("seen_requests").where("seen_at", "<", before).delete();
 }
