@@ -33,18 +33,19 @@ export async function warningsFor(
   { tx }: StoreCtx,
   instances: { id: string; expires_at: number }[],
 ): Promise<WarningRow[]> {
-  if (instances.length === 0) return [];
-  const rows: unknown[] = [];
-  // Chunked to stay under the databases' bound-parameter limits.
-  for (let i = 0; i < instances.length; i += 400) {
-    const chunk = instances.slice(i, i + 400);
-    rows.push(
-      ...(await tx("warnings").where((q) => {
-        for (const inst of chunk) q.orWhere({ instance_id: inst.id, expires_at: inst.expires_at });
-      })),
-    );
+  const current = new Map(instances.map((i) => [i.id, i.expires_at]));
+  const out: WarningRow[] = [];
+  const ids = [...current.keys()];
+  // Chunked to stay under the databases' bound-parameter limits; the unique index on
+  // (instance_id, ...) serves each lookup.
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await tx("warnings").whereIn("instance_id", ids.slice(i, i + 500));
+    for (const r of rows) {
+      const w = warningRow.parse(r);
+      if (current.get(w.instance_id) === w.expires_at) out.push(w);
+    }
   }
-  return rows.map((r) => warningRow.parse(r));
+  return out;
 }
 
 /** Pending warnings whose time has come and whose retry delay is over, oldest first. */

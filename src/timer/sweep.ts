@@ -103,6 +103,8 @@ const LEASE_MS = 2 * 60_000;
 const LEASE_RENEW_MS = 30_000;
 const CLAIM_MS = 2 * 60_000;
 const PACE_MS = 1_100;
+/** Warnings created per transaction in one sweep. */
+const ENQUEUE_CHUNK = 200;
 /** Channel errors after which a warning goes to the alert channel instead. */
 const CHANNEL_PROBLEMS = new Set([
   "not_in_channel",
@@ -197,19 +199,16 @@ export async function sweep(
       );
     }
     const existing = await warningsFor({ tx: ctx.db }, candidates);
+    // The warnings of each instance's current period, looked up by key (not scanned).
+    const ofPeriod = groupByPeriod(existing);
+    const periodOf = (i: InstanceRow) => ofPeriod.get(periodKey(i.id, i.expires_at)) ?? [];
     const has = (i: InstanceRow, kind: WarningKind, maxSlot = Number.MAX_SAFE_INTEGER) =>
-      existing.some(
-        (w) =>
-          w.instance_id === i.id &&
-          w.expires_at === i.expires_at &&
-          w.kind === kind &&
-          w.slot <= maxSlot,
-      );
+      periodOf(i).some((w) => w.kind === kind && w.slot <= maxSlot);
 
     for (const instance of candidates) {
       const releaseAt = releaseAtOf(instance.expires_at);
       if (now >= releaseAt) {
-        await transition(ctx, instance, "released", summary, dry, existing);
+        await transition(ctx, instance, "released", summary, dry, periodOf(instance));
         continue;
       }
       if (now >= instance.expires_at) {
@@ -222,7 +221,7 @@ export async function sweep(
             t !== undefined ? null : "expired",
             summary,
             dry,
-            existing,
+            periodOf(instance),
           );
         }
         if (t !== undefined && !has(instance, "pre_release", t)) {
@@ -238,58 +237,55 @@ export async function sweep(
         planned.push({ instance, kind: "pre_expiry", slot: t, dueAt: now });
       } else if (snoozedUntil !== null) {
         // The snooze is over: remind once, unless a warning went out since it ended.
-        const warnedSince = existing.some(
-          (w) =>
-            w.instance_id === instance.id &&
-            w.expires_at === instance.expires_at &&
-            (w.kind === "pre_expiry" || w.kind === "reminder") &&
-            w.created_at >= snoozedUntil,
+        const warnedSince = periodOf(instance).some(
+          (w) => (w.kind === "pre_expiry" || w.kind === "reminder") && w.created_at >= snoozedUntil,
         );
         if (!warnedSince)
           planned.push({ instance, kind: "reminder", slot: snoozedUntil, dueAt: now });
       }
     }
 
-    for (const p of planned) {
-      if (dry) {
-        summary.actions.push(
-          `would warn ${p.instance.id}: ${p.kind.replace("_", "-")} (${p.slot > 1e9 ? "snoozed" : `${p.slot} day(s)`})`,
-        );
-        continue;
+    if (dry) {
+      for (const p of planned) {
+        const slot = p.kind === "reminder" ? "snoozed" : `${p.slot} day(s)`;
+        summary.actions.push(`would warn ${p.instance.id}: ${p.kind.replace("_", "-")} (${slot})`);
       }
-      await transaction(ctx.db, async (tx) => {
-        const created = await enqueueWarning(
-          { tx },
-          {
-            instance_id: p.instance.id,
-            kind: p.kind,
-            slot: p.slot,
-            expires_at: p.instance.expires_at,
-            due_at: p.dueAt,
-            created_at: now,
-          },
-        );
-        if (created) {
-          // The new warning replaces any less urgent one still waiting for this period.
-          const rank = URGENCY[p.kind] ?? 0;
-          const stale = existing.filter(
-            (w) =>
-              w.instance_id === p.instance.id &&
-              w.expires_at === p.instance.expires_at &&
-              w.status === "pending" &&
-              (URGENCY[w.kind] ?? 99) <= rank &&
-              !(w.kind === p.kind && w.slot === p.slot),
-          );
-          await supersede(
-            { tx },
-            stale.map((w) => w.id),
-          );
-        }
-      });
+    } else {
+      // Many warnings per transaction: one transaction each would dominate a large sweep.
+      for (let c = 0; c < planned.length; c += ENQUEUE_CHUNK) {
+        await transaction(ctx.db, async (tx) => {
+          for (const p of planned.slice(c, c + ENQUEUE_CHUNK)) {
+            const created = await enqueueWarning(
+              { tx },
+              {
+                instance_id: p.instance.id,
+                kind: p.kind,
+                slot: p.slot,
+                expires_at: p.instance.expires_at,
+                due_at: p.dueAt,
+                created_at: now,
+              },
+            );
+            if (!created) continue;
+            // The new warning replaces any less urgent one still waiting for this period.
+            const rank = URGENCY[p.kind] ?? 0;
+            const stale = periodOf(p.instance).filter(
+              (w) =>
+                w.status === "pending" &&
+                (URGENCY[w.kind] ?? 99) <= rank &&
+                !(w.kind === p.kind && w.slot === p.slot),
+            );
+            await supersede(
+              { tx },
+              stale.map((w) => w.id),
+            );
+          }
+        });
+      }
     }
 
     await deliver(ctx, settings, poster, summary, { ...options, holder, dry, wall });
-    summary.nextDueAt = await nextDue(ctx, settings, now, horizon);
+    summary.nextDueAt = await nextDue(ctx, settings, now, horizon, candidates);
     return summary;
   } finally {
     if (!dry) await transaction(ctx.db, (tx) => releaseLease({ tx }, "sweep", holder));
@@ -305,17 +301,13 @@ async function autoRenew(
 ): Promise<void> {
   const now = ctx.clock();
   const due = candidates.filter((i) => i.auto_renew_months !== null && i.released_at === null);
-  const existing = await warningsFor({ tx: ctx.db }, due);
+  const existing = groupByPeriod(await warningsFor({ tx: ctx.db }, due));
   for (const instance of due) {
     if (lifecycleOf(instance, now).state === "released") continue;
     const slot = reachedThreshold(AUTORENEW_SLOTS, instance.expires_at, now);
     if (slot === undefined) continue;
-    const tried = existing.some(
-      (w) =>
-        w.instance_id === instance.id &&
-        w.expires_at === instance.expires_at &&
-        w.kind.startsWith("autorenew") &&
-        w.slot <= slot,
+    const tried = (existing.get(periodKey(instance.id, instance.expires_at)) ?? []).some(
+      (w) => w.kind.startsWith("autorenew") && w.slot <= slot,
     );
     if (tried) continue;
     const months = instance.auto_renew_months ?? 1;
@@ -379,7 +371,7 @@ async function transition(
   kind: "expired" | "released" | null,
   summary: SweepSummary,
   dry: boolean,
-  existing: WarningRow[],
+  periodWarnings: WarningRow[],
 ): Promise<void> {
   const now = ctx.clock();
   const to = kind === "released" ? "released" : "disabled (expired)";
@@ -422,11 +414,8 @@ async function transition(
       },
     );
     // Anything still waiting about this period is now out of date.
-    const stale = existing.filter(
-      (w) =>
-        w.instance_id === instance.id &&
-        w.status === "pending" &&
-        (URGENCY[w.kind] ?? 99) < (URGENCY[kind ?? "expired"] ?? 0),
+    const stale = periodWarnings.filter(
+      (w) => w.status === "pending" && (URGENCY[w.kind] ?? 99) < (URGENCY[kind ?? "expired"] ?? 0),
     );
     await supersede(
       { tx },
@@ -609,16 +598,13 @@ async function nextDue(
   settings: SweepSettings,
   now: number,
   horizon: number,
+  candidates: InstanceRow[],
 ): Promise<number | undefined> {
   const times: number[] = [];
   const pending = await nextPendingAt({ tx: ctx.db });
   if (pending !== undefined) times.push(Math.max(pending, now));
   const thresholds = [...settings.warnDays, ...AUTORENEW_SLOTS];
-  for (const i of await instancesExpiringBetween(
-    { tx: ctx.db },
-    Number.MIN_SAFE_INTEGER,
-    now + horizon + 1,
-  )) {
+  for (const i of candidates) {
     const points = [
       ...thresholds.map((t) => i.expires_at - t * DAY_MS),
       ...settings.releaseWarnDays.map((t) => releaseAtOf(i.expires_at) - t * DAY_MS),
@@ -629,6 +615,21 @@ async function nextDue(
   const later = await firstExpiringFrom({ tx: ctx.db }, now + horizon + 1);
   if (later !== undefined) times.push(later - Math.max(...thresholds) * DAY_MS);
   return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+function periodKey(instanceId: string, expiresAt: number): string {
+  return `${instanceId}:${expiresAt}`;
+}
+
+function groupByPeriod(warnings: WarningRow[]): Map<string, WarningRow[]> {
+  const groups = new Map<string, WarningRow[]>();
+  for (const w of warnings) {
+    const key = periodKey(w.instance_id, w.expires_at);
+    const group = groups.get(key);
+    if (group) group.push(w);
+    else groups.set(key, [w]);
+  }
+  return groups;
 }
 
 /** The one-line summary printed after each sweep. */
