@@ -24,18 +24,22 @@ export async function debit(
   cents: number,
   at: number,
 ): Promise<number | undefined> {
-  const changed = await tx("accounts")
+  const rows: { balance_cents: unknown }[] = await tx("accounts")
     .where({ id: ACCOUNT_ID })
     .andWhere("balance_cents", ">=", cents)
-    .update({ balance_cents: tx.raw("balance_cents - ?", [cents]), updated_at: at });
-  return changed === 1 ? getBalance({ tx }) : undefined;
+    .update({ balance_cents: tx.raw("balance_cents - ?", [cents]), updated_at: at }, [
+      "balance_cents",
+    ]);
+  return rows.length === 1 ? Number(rows[0].balance_cents) : undefined;
 }
 
 export async function credit({ tx }: StoreCtx, cents: number, at: number): Promise<number> {
-  await tx("accounts")
+  const [row]: { balance_cents: unknown }[] = await tx("accounts")
     .where({ id: ACCOUNT_ID })
-    .update({ balance_cents: tx.raw("balance_cents + ?", [cents]), updated_at: at });
-  return getBalance({ tx });
+    .update({ balance_cents: tx.raw("balance_cents + ?", [cents]), updated_at: at }, [
+      "balance_cents",
+    ]);
+  return Number(row.balance_cents);
 }
 
 export interface NewLedgerEntry {
