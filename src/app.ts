@@ -97,6 +97,8 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
         appToken: config.SLACK_APP_TOKEN,
         socketMode: true,
         customRoutes,
+        // /healthz is served on PORT in Socket Mode too.
+        installerOptions: { port: config.PORT },
         clientOptions,
         logLevel: LogLevel.INFO,
       })
