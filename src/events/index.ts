@@ -42,9 +42,16 @@ export function register(app: App, { billing }: ListenerDeps): void {
     if (!env.success || !q.success) return;
     if (!(await markEventProcessed({ tx: billing.db }, env.data.event_id, billing.clock()))) return;
     const asked = stripMentions(q.data);
-    const reply = asked
-      ? faqReply(await askFaq(billing, asked))
-      : "Ask me a billing question, e.g. _is there a free trial?_ (`/kms faq` lists what I can answer).";
+    let reply: string;
+    try {
+      reply = asked
+        ? faqReply(await askFaq(billing, asked))
+        : "Ask me a billing question, e.g. _is there a free trial?_ (`/kms faq` lists what I can answer).";
+    } catch (error) {
+      // Recorded as answered already: say so rather than stay silent.
+      logger.warn("kms-bot: could not answer a question", error);
+      reply = ":boom: I couldn't look that up just now; please ask again in a moment.";
+    }
     await post(reply).catch((e) => logger.warn("kms-bot: could not answer", e));
   };
 

@@ -84,3 +84,19 @@ export async function setSupportMessage(
 ): Promise<void> {
   await tx("tickets").where({ id }).update({ support_channel: channel, support_ts: ts });
 }
+
+/** Rejects the open ticket of an instance, if any (the timer released the instance). */
+export async function closeOpenTicketFor(
+  { tx }: StoreCtx,
+  instanceId: string,
+  close: { by: string; at: number; note: string },
+): Promise<void> {
+  await tx("tickets").where({ open_instance_id: instanceId, status: "open" }).update({
+    status: "rejected",
+    open_instance_id: null,
+    decided_by: close.by,
+    decided_at: close.at,
+    decision_note: close.note,
+    updated_at: close.at,
+  });
+}

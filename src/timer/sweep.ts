@@ -12,6 +12,7 @@ import { transaction } from "../store/db.js";
 import { getInstance, updateInstance } from "../store/instances.js";
 import { priceAt } from "../store/prices.js";
 import type { InstanceRow, WarningKind, WarningRow } from "../store/rows.js";
+import { closeOpenTicketFor } from "../store/tickets.js";
 import {
   acquireLease,
   claimWarning,
@@ -326,7 +327,9 @@ async function autoRenew(
       const r = await renew(ctx, timerActor, {
         instanceId: instance.id,
         months,
-        idempotencyKey: `autorenew:${instance.id}:${instance.expires_at}`,
+        // One key per attempt; one charge per period comes from expectedExpiresAt (checked
+        // under the instance lock), so an attempt after a refund can charge again.
+        idempotencyKey: `autorenew:${instance.id}:${instance.expires_at}:${slot}`,
         expectedExpiresAt: instance.expires_at,
       });
       await enqueueWarning(
@@ -343,7 +346,7 @@ async function autoRenew(
           },
         },
       );
-      summary.renewed++;
+      if (!r.replayed) summary.renewed++;
       summary.actions.push(`auto-renewed ${instance.id} for ${periodLabel(months)}`);
     } catch (error) {
       if (!isBillingError(error)) throw error;
@@ -401,6 +404,12 @@ async function transition(
       await updateInstance({ tx }, instance.id, {
         released_at: releaseAtOf(instance.expires_at),
         updated_at: now,
+      });
+      // A ticket still open for it has nothing left to decide.
+      await closeOpenTicketFor({ tx }, instance.id, {
+        by: "timer",
+        at: now,
+        note: "Released 15 days after expiry before a decision; nothing left to refund.",
       });
     }
     await audit(
