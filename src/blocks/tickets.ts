@@ -242,13 +242,18 @@ export function ticketListBlocks(tickets: TicketRow[], all: boolean, viewer: str
   const blocks: KnownBlock[] = [head];
   if (tickets.length <= 20) {
     for (const t of tickets) {
-      blocks.push({
-        type: "section",
-        text: mrkdwn(line(t)),
-        ...(t.requester === viewer
-          ? { accessory: ticketButton(WITHDRAW_TICKET, "Withdraw", t.id) }
-          : {}),
-      });
+      blocks.push({ type: "section", text: mrkdwn(line(t)) });
+      // Admins can decide from here too (the support-channel post may have failed).
+      const buttons = [
+        ...(all && tickets.length <= 15
+          ? [
+              ticketButton(APPROVE_TICKET, "Approve", t.id, "primary"),
+              ticketButton(REJECT_TICKET, "Reject", t.id, "danger"),
+            ]
+          : []),
+        ...(t.requester === viewer ? [ticketButton(WITHDRAW_TICKET, "Withdraw", t.id)] : []),
+      ];
+      if (buttons.length > 0) blocks.push({ type: "actions", elements: buttons });
     }
     return blocks;
   }
