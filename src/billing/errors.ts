@@ -20,6 +20,7 @@ export type BillingFailure =
   | { code: "INVALID_STATE"; instanceId: string; problem: string }
   | { code: "IDEMPOTENCY_CONFLICT"; key: string }
   | { code: "PERIOD_CHANGED"; instanceId: string }
+  | { code: "PRICE_CHANGED"; unitCents: number; shownUnitCents: number }
   | { code: "TICKET_CLOSED"; ticketId: number; status: string; decidedBy: string | null };
 
 export type BillingErrorCode = BillingFailure["code"];
@@ -64,6 +65,8 @@ export function describeFailure(f: BillingFailure): string {
       return `Invalid ${f.field}: ${f.problem}`;
     case "INVALID_STATE":
       return `Instance ${f.instanceId}: ${f.problem}`;
+    case "PRICE_CHANGED":
+      return `The price changed to ${formatUsd(f.unitCents)} per month since this form showed ${formatUsd(f.shownUnitCents)}; nothing was charged. Check the new total and submit again.`;
     case "PERIOD_CHANGED":
       return `Instance ${f.instanceId} was renewed meanwhile; nothing was charged.`;
     case "TICKET_CLOSED":

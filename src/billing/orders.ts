@@ -96,6 +96,13 @@ export async function quoteRenewal(
   return quoteWith(ctx, ctx.db, instance, period);
 }
 
+/** Refuses to charge a price other than the one the person saw and accepted. */
+function checkShownPrice(unitCents: number, shown: number | undefined): void {
+  if (shown !== undefined && shown !== unitCents) {
+    throw new BillingError({ code: "PRICE_CHANGED", unitCents, shownUnitCents: shown });
+  }
+}
+
 function shortfall(priceCents: number, balanceCents: number): BillingError {
   return new BillingError({
     code: "INSUFFICIENT_BALANCE",
@@ -158,6 +165,8 @@ export interface RenewInput {
    * was renewed since it was read, PERIOD_CHANGED and nothing is charged.
    */
   expectedExpiresAt?: number;
+  /** The monthly price the person was shown: if the price in force differs, PRICE_CHANGED. */
+  expectedUnitCents?: number;
 }
 
 /**
@@ -196,6 +205,7 @@ export async function renew(
           throw new BillingError({ code: "PERIOD_CHANGED", instanceId: instance.id });
         }
         const quote = await quoteWith(ctx, tx, instance, months);
+        checkShownPrice(quote.unitCents, input.expectedUnitCents);
         const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
           kind: "renewal",
           instance_id: instance.id,
@@ -244,6 +254,7 @@ export const purchaseInput = z.object({
   channel: z.string().regex(SLACK_CHANNEL, "is not a Slack channel id").nullable().default(null),
   owner: z.string().regex(SLACK_USER, "is not a Slack user id").nullable().default(null),
   idempotencyKey: z.string().min(1).max(200).nullable().default(null),
+  expectedUnitCents: z.number().int().positive().optional(),
 });
 export type PurchaseInput = z.input<typeof purchaseInput>;
 
@@ -291,6 +302,7 @@ export async function purchase(
         await requireAdmin(ctx, tx, actor, "buy instances");
         const now = ctx.clock();
         const price = await priceAt({ tx }, input.site as Site, now);
+        checkShownPrice(price.unit_cents, input.expectedUnitCents);
         const instance: InstanceRow = {
           id: newInstanceId(),
           name: input.name,

@@ -3,7 +3,7 @@ import { formatUsd } from "../billing/money.js";
 import { periodLabel } from "../billing/periods.js";
 import { SITES, type Site } from "../store/rows.js";
 import { LIMITS, plain, section } from "./common.js";
-import { periodOption, periodOptions, termsBlocks } from "./renew.js";
+import { periodOption, periodOptions, quotedPrice, termsBlocks } from "./renew.js";
 
 export const BUY_VIEW = "buy_modal";
 export const BUY_NAME = { block: "buy_name", action: "buy_name_input" } as const;
@@ -104,6 +104,7 @@ export function buyModal(quote: BuyQuote): ModalView {
   return {
     type: "modal",
     callback_id: BUY_VIEW,
+    private_metadata: quotedPrice(quote.site, quote.months, quote.unitCents),
     title: plain("Buy Dedicated KMS", LIMITS.viewTitle),
     submit: plain("Buy Now", LIMITS.viewTitle),
     close: plain("Cancel", LIMITS.viewTitle),

@@ -92,6 +92,11 @@ export function renewSummaryText(summary: RenewSummary, now: number): string {
   return lines.join("\n");
 }
 
+/** What a modal showed: `{ k: instance id or site, m: months, u: unit price in cents }`. */
+export function quotedPrice(key: string, months: number, unitCents: number): string {
+  return JSON.stringify({ k: key, m: months, u: unitCents });
+}
+
 export interface RenewModalInput {
   choices: InstanceView[];
   selectedId?: string;
@@ -159,6 +164,15 @@ export function renewModal(input: RenewModalInput): ModalView {
   return {
     type: "modal",
     callback_id: RENEW_VIEW,
+    // The price this form shows, so Buy Now charges it or says it changed.
+    private_metadata:
+      "quote" in input.summary
+        ? quotedPrice(
+            input.summary.quote.instance.id,
+            input.summary.quote.months,
+            input.summary.quote.unitCents,
+          )
+        : "",
     title: plain("Renew instance", LIMITS.viewTitle),
     submit: plain("Buy Now", LIMITS.viewTitle),
     close: plain("Cancel", LIMITS.viewTitle),

@@ -155,3 +155,31 @@ export function readFaqState(values: unknown): FaqState {
     source: read("source"),
   };
 }
+
+const quoted = z.object({
+  k: z.string().max(64),
+  m: z.number().int(),
+  u: z.number().int().positive(),
+});
+
+/**
+ * The unit price a modal showed for `key` (instance id or site) and `months`, from its
+ * private_metadata. `undefined` when it showed none; `null` when it showed one for another
+ * choice (its refresh has not arrived), which must not be charged blindly.
+ */
+export function quotedUnitCents(
+  metadata: string,
+  key: string,
+  months: number,
+): number | null | undefined {
+  if (!metadata) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(metadata);
+  } catch {
+    return null;
+  }
+  const q = quoted.safeParse(raw);
+  if (!q.success) return null;
+  return q.data.k === key && q.data.m === months ? q.data.u : null;
+}

@@ -12,12 +12,15 @@ import { escapeText, slackDate } from "../blocks/common.js";
 import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../blocks/renew.js";
 import type { ListenerDeps } from "../listeners.js";
 import { userMessage } from "../slack/errors.js";
-import { readBuyState, readRenewState } from "../slack/state.js";
+import { quotedUnitCents, readBuyState, readRenewState } from "../slack/state.js";
 import { dm, publishHome } from "../slack/surfaces.js";
 import { registerFaqViews } from "./faq.js";
 import { registerTicketViews } from "./tickets.js";
 
 type FieldErrors = Record<string, string>;
+
+const STALE_PRICE =
+  "The price shown is for another choice; wait for it to update, then submit again.";
 
 const TERMS_REQUIRED = "Please read and accept the Dedicated KMS Terms of Service.";
 
@@ -30,6 +33,7 @@ function fieldFor(
   const f = error.failure;
   switch (f.code) {
     case "INSUFFICIENT_BALANCE":
+    case "PRICE_CHANGED":
       return fields.period;
     case "INVALID_INPUT":
       return f.field === "period" ? fields.period : fields.other;
@@ -72,12 +76,18 @@ export function register(app: App, deps: ListenerDeps): void {
       await ack({ response_action: "errors", errors });
       return;
     }
+    const shown = quotedUnitCents(view.private_metadata, state.instanceId, state.months);
+    if (shown === null) {
+      await ack({ response_action: "errors", errors: { [RENEW_PERIOD.block]: STALE_PRICE } });
+      return;
+    }
     let result: OrderResult;
     try {
       result = await renew(billing, userActor(body.user.id), {
         instanceId: state.instanceId,
         months: state.months,
         idempotencyKey: `renew:${view.id}`,
+        expectedUnitCents: shown,
       });
     } catch (error) {
       const block = fieldFor(error, {
@@ -110,6 +120,11 @@ export function register(app: App, deps: ListenerDeps): void {
       await ack({ response_action: "errors", errors });
       return;
     }
+    const shown = quotedUnitCents(view.private_metadata, state.site, state.months);
+    if (shown === null) {
+      await ack({ response_action: "errors", errors: { [BUY_PERIOD.block]: STALE_PRICE } });
+      return;
+    }
     let result: OrderResult;
     try {
       result = await purchase(billing, userActor(body.user.id), {
@@ -119,10 +134,13 @@ export function register(app: App, deps: ListenerDeps): void {
         channel: state.channel ?? null,
         owner: state.owner ?? null,
         idempotencyKey: `buy:${view.id}`,
+        expectedUnitCents: shown,
       });
     } catch (error) {
       let block: string = BUY_NAME.block;
-      if (isBillingError(error, "INSUFFICIENT_BALANCE")) block = BUY_PERIOD.block;
+      if (isBillingError(error, "INSUFFICIENT_BALANCE") || isBillingError(error, "PRICE_CHANGED")) {
+        block = BUY_PERIOD.block;
+      }
       if (isBillingError(error, "INVALID_INPUT")) {
         const f = error.failure.code === "INVALID_INPUT" ? error.failure.field : "";
         block =
