@@ -8,7 +8,7 @@ import { getInstance } from "../../src/store/instances.js";
 import { listOrders } from "../../src/store/orders.js";
 import { getTicket } from "../../src/store/tickets.js";
 import { slackPoster } from "../../src/timer/slack-poster.js";
-import { type SweepSettings, sweep } from "../../src/timer/sweep.js";
+import { sweep } from "../../src/timer/sweep.js";
 import {
   admin,
   billingContext,
@@ -21,20 +21,13 @@ import {
 } from "../helpers/billing.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/fake-slack.js";
-
-const SETTINGS: SweepSettings = {
-  warnDays: [30, 14, 7, 3, 1],
-  releaseWarnDays: [7, 3, 1],
-  alertChannel: "C0ALERTS",
-};
-const HOUR = 3_600_000;
+import { HOUR, NO_SLEEP, SETTINGS } from "./harness.js";
 
 describe("timer regressions", () => {
   let t: TestDatabase;
   let fake: FakeSlack;
   let ctx: BillingContext & { clock: TestClock };
-  const run = () =>
-    sweep(ctx, SETTINGS, slackPoster(fake.botToken, fake.url), { sleep: async () => {} });
+  const run = () => sweep(ctx, SETTINGS, slackPoster(fake.botToken, fake.url), NO_SLEEP);
 
   beforeEach(async () => {
     t = await createTestDatabase("sqlite");

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BillingContext } from "../../src/billing/context.js";
 import { renew } from "../../src/billing/orders.js";
 import { slackPoster } from "../../src/timer/slack-poster.js";
-import { type SweepSettings, sweep } from "../../src/timer/sweep.js";
+import { sweep } from "../../src/timer/sweep.js";
 import {
   billingContext,
   DAY_MS,
@@ -14,20 +14,13 @@ import {
 } from "../helpers/billing.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/databases.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/fake-slack.js";
-
-const SETTINGS: SweepSettings = {
-  warnDays: [30, 14, 7, 3, 1],
-  releaseWarnDays: [7, 3, 1],
-  alertChannel: "C0ALERTS",
-};
-const HOUR = 3_600_000;
+import { HOUR, NO_SLEEP, SETTINGS } from "./harness.js";
 
 describe("expiry timer", () => {
   let t: TestDatabase;
   let fake: FakeSlack;
   let ctx: BillingContext & { clock: TestClock };
-  const run = () =>
-    sweep(ctx, SETTINGS, slackPoster(fake.botToken, fake.url), { sleep: async () => {} });
+  const run = () => sweep(ctx, SETTINGS, slackPoster(fake.botToken, fake.url), NO_SLEEP);
   const posts = () => fake.callsTo("chat.postMessage").filter((c) => c.response?.ok === true);
 
   beforeEach(async () => {
