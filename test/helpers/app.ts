@@ -8,6 +8,7 @@ import {
   checkMessage,
   type FakeSlack,
   type FakeSlackOptions,
+  type JsonObject,
   startFakeSlack,
 } from "./fake-slack.js";
 import {
@@ -126,4 +127,19 @@ export function shown(reply: unknown): string {
   };
   walk(reply);
   return out.join("\n");
+}
+
+/** Every element (button, select, ...) with this action_id anywhere in a reply or view. */
+export function elementsWith(payload: unknown, actionId: string): JsonObject[] {
+  const out: JsonObject[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      const o = v as JsonObject;
+      if (o.action_id === actionId) out.push(o);
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(payload);
+  return out;
 }

@@ -7,26 +7,11 @@ import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/block
 import { parseCommand } from "../../src/commands/grammar.js";
 import { getInstance } from "../../src/store/instances.js";
 import { listOrders } from "../../src/store/orders.js";
-import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
+import { elementsWith, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject } from "../helpers/fake-slack.js";
 
 const OTHER_MEMBER = "U0OTHER01";
-
-/** Every element (button, select, ...) with this action_id anywhere in a reply or view. */
-function elementsWith(payload: unknown, actionId: string): JsonObject[] {
-  const out: JsonObject[] = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      const o = v as JsonObject;
-      if (o.action_id === actionId) out.push(o);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(payload);
-  return out;
-}
 
 /** The lines of a reply's text, one per shown line. */
 function linesOf(payload: unknown): string[] {

@@ -4,23 +4,9 @@ import { cliActor, userActor } from "../../src/billing/context.js";
 import { renew } from "../../src/billing/orders.js";
 import { OPEN_RENEW } from "../../src/blocks/actions.js";
 import { RENEW_INSTANCE, RENEW_VIEW } from "../../src/blocks/renew.js";
-import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
+import { elementsWith, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject, RecordedCall } from "../helpers/fake-slack.js";
-
-function elementsWith(payload: unknown, actionId: string): JsonObject[] {
-  const out: JsonObject[] = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      const o = v as JsonObject;
-      if (o.action_id === actionId) out.push(o);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(payload);
-  return out;
-}
 
 function dateToken(at: number): string {
   return `<!date^${Math.floor(at / 1000)}^`;

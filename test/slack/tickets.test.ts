@@ -21,7 +21,14 @@ import {
 import { ledgerSum } from "../../src/store/ledger.js";
 import { listOrders } from "../../src/store/orders.js";
 import { getTicket } from "../../src/store/tickets.js";
-import { ALERT_CHANNEL, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
+import {
+  ALERT_CHANNEL,
+  elementsWith,
+  MEMBER_ID,
+  shown,
+  startTestBot,
+  type TestBot,
+} from "../helpers/app.js";
 import { ADMIN, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject, RecordedCall, StoredMessage } from "../helpers/fake-slack.js";
 
@@ -31,20 +38,6 @@ const OTHER_ID = "U0OTHER01";
 const ADMIN2 = "UADMIN002";
 const admin = userActor(ADMIN);
 const REASON = "We are moving to another region";
-
-function elementsWith(payload: unknown, actionId: string): JsonObject[] {
-  const out: JsonObject[] = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      const o = v as JsonObject;
-      if (o.action_id === actionId) out.push(o);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(payload);
-  return out;
-}
 
 /** `view.state.values` of the unsubscribe modal as Slack sends them. */
 function unsubValues(instanceId: string | null, reason: string | null) {
