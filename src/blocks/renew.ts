@@ -25,30 +25,17 @@ export function periodOption(months: number): PlainTextOption {
   return { text: plain(periodLabel(months), LIMITS.optionText), value: String(months) };
 }
 
-function instanceOption({ instance }: InstanceView): PlainTextOption {
+/** An instance as a select option: `id · name`, cut to Slack's 75 characters. */
+export function instanceOption({ instance }: InstanceView): PlainTextOption {
   return {
     text: plain(clip(`${instance.id} · ${instance.name}`, LIMITS.optionText)),
     value: instance.id,
   };
 }
 
-/** A static select of instances; past 100 they go into groups of 100 (Slack's limits). */
-export function instanceSelectOptions(
-  choices: InstanceView[],
-):
-  | { options: PlainTextOption[] }
-  | { option_groups: { label: ReturnType<typeof plain>; options: PlainTextOption[] }[] } {
-  const options = choices.map(instanceOption);
-  if (options.length <= LIMITS.selectOptions) return { options };
-  const groups = [];
-  for (let i = 0; i < options.length && groups.length < 100; i += LIMITS.selectOptions) {
-    const slice = options.slice(i, i + LIMITS.selectOptions);
-    groups.push({
-      label: plain(`Expiring soonest: ${i + 1}-${i + slice.length}`, LIMITS.optionText),
-      options: slice,
-    });
-  }
-  return { option_groups: groups };
+/** A static select of instances: the first 100 (Slack's limit for a select). */
+export function instanceSelectOptions(choices: InstanceView[]): { options: PlainTextOption[] } {
+  return { options: choices.slice(0, LIMITS.selectOptions).map(instanceOption) };
 }
 
 /** The Terms of Service link and the required checkbox, shared by the renew and buy modals. */

@@ -15,7 +15,7 @@ import {
   section,
   slackDate,
 } from "./common.js";
-import { instanceSelectOptions } from "./renew.js";
+import { instanceOption, instanceSelectOptions } from "./renew.js";
 
 export const UNSUB_VIEW = "unsubscribe_modal";
 export const UNSUB_INSTANCE = { block: "unsub_instance", action: "unsub_instance_select" } as const;
@@ -120,16 +120,7 @@ export function unsubscribeModal(input: {
           action_id: UNSUB_INSTANCE.action,
           placeholder: plain("Choose an instance", 150),
           ...instanceSelectOptions(input.choices),
-          ...(selected
-            ? {
-                initial_option: {
-                  text: plain(
-                    clip(`${selected.instance.id} · ${selected.instance.name}`, LIMITS.optionText),
-                  ),
-                  value: selected.instance.id,
-                },
-              }
-            : {}),
+          ...(selected ? { initial_option: instanceOption(selected) } : {}),
         },
       },
       section(text, UNSUB_ESTIMATE_BLOCK),
