@@ -7,11 +7,11 @@ import { isBillingError } from "../billing/errors.js";
 import { DAY_MS, lifecycleOf, releaseAtOf } from "../billing/lifecycle.js";
 import { renew } from "../billing/orders.js";
 import { periodLabel } from "../billing/periods.js";
+import { currentPrices } from "../billing/prices.js";
 import { type WarningFacts, warningMessage } from "../blocks/warnings.js";
 import { transaction } from "../store/db.js";
 import { getInstance, updateInstance } from "../store/instances.js";
-import { priceAt } from "../store/prices.js";
-import type { InstanceRow, WarningKind, WarningRow } from "../store/rows.js";
+import type { InstanceRow, Site, WarningKind, WarningRow } from "../store/rows.js";
 import { closeOpenTicketFor } from "../store/tickets.js";
 import {
   acquireLease,
@@ -462,18 +462,31 @@ function outdated(w: WarningRow, instance: InstanceRow, now: number): boolean {
 export async function warningFacts(
   ctx: BillingContext,
   warning: WarningRow,
-  balanceCents?: number,
+  known?: Figures,
 ): Promise<WarningFacts | undefined> {
   const instance = await getInstance({ tx: ctx.db }, warning.instance_id);
   if (!instance) return undefined;
-  const now = ctx.clock();
-  const price = await priceAt({ tx: ctx.db }, instance.site, now);
+  const figures = known ?? (await currentFigures(ctx));
   return {
     warning,
     instance,
-    lifecycle: lifecycleOf(instance, now),
-    monthCents: price.unit_cents,
-    balanceCents: balanceCents ?? (await balance(ctx)),
+    lifecycle: lifecycleOf(instance, ctx.clock()),
+    monthCents: figures.monthCents[instance.site],
+    balanceCents: figures.balanceCents,
+  };
+}
+
+/** The figures every warning shows: the balance and each site's monthly price now. */
+interface Figures {
+  balanceCents: number;
+  monthCents: Record<Site, number>;
+}
+
+async function currentFigures(ctx: BillingContext): Promise<Figures> {
+  const [balanceCents, prices] = await Promise.all([balance(ctx), currentPrices(ctx)]);
+  return {
+    balanceCents,
+    monthCents: { international: prices.international.unit_cents, china: prices.china.unit_cents },
   };
 }
 
@@ -524,7 +537,7 @@ async function deliver(
   if (!poster) throw new Error("the sweep needs Slack to post warnings (or run it with --dry-run)");
   const lastPost = new Map<string, number>();
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const balanceCents = await balance(ctx);
+  const figures = await currentFigures(ctx);
   const pace = async (channel: string) => {
     const wait = (lastPost.get(channel) ?? 0) + PACE_MS - options.wall();
     if (wait > 0) await sleep(wait);
@@ -546,7 +559,7 @@ async function deliver(
       claimWarning({ tx }, w.id, options.holder, options.wall(), options.wall() + CLAIM_MS),
     );
     if (!claim.claimed) continue;
-    const facts = await warningFacts(ctx, w, balanceCents);
+    const facts = await warningFacts(ctx, w, figures);
     if (!facts) continue;
     if (outdated(w, facts.instance, now)) {
       // Waiting for a retry, it has been overtaken: renewed, snoozed, or "won't renew".
