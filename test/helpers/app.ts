@@ -11,6 +11,7 @@ import {
   type JsonObject,
   startFakeSlack,
 } from "./fake-slack.js";
+import { type FakeSocket, startFakeSocket } from "./fake-socket.js";
 import {
   type AppResponse,
   type BlockActionOptions,
@@ -33,6 +34,8 @@ export interface TestBot {
   /** Base URL of the running app (`http://127.0.0.1:<port>`). */
   url: string;
   fake: FakeSlack;
+  /** With `socket: true`: the Socket Mode endpoint the bot is connected to (send through it). */
+  socket?: FakeSocket;
   t: TestDatabase;
   db: Knex;
   clock: TestClock;
@@ -51,9 +54,16 @@ export interface TestBot {
  * a fake Slack Web API. Billing admins: `ADMIN`.
  */
 export async function startTestBot(
-  options: { db?: DatabaseId; slack?: FakeSlackOptions; env?: Record<string, string> } = {},
+  options: {
+    db?: DatabaseId;
+    slack?: FakeSlackOptions;
+    env?: Record<string, string>;
+    /** Run in Socket Mode against a fake socket endpoint (`url` then serves only /healthz, /metrics). */
+    socket?: boolean;
+  } = {},
 ): Promise<TestBot> {
   const fake = await startFakeSlack(options.slack);
+  const socket = options.socket ? await startFakeSocket(fake) : undefined;
   const t = await createTestDatabase(options.db ?? "sqlite");
   const config = loadBotConfig({
     SLACK_BOT_TOKEN: fake.botToken,
@@ -63,6 +73,7 @@ export async function startTestBot(
     KMS_ADMIN_USERS: ADMIN,
     KMS_ALERT_CHANNEL: ALERT_CHANNEL,
     KMS_TIMEZONE: "UTC",
+    ...(socket ? { SLACK_APP_TOKEN: fake.appToken } : {}),
     ...options.env,
   });
   const billing = billingContext(t.db, T0);
@@ -75,6 +86,7 @@ export async function startTestBot(
     bot,
     url,
     fake,
+    socket,
     t,
     db: t.db,
     clock: billing.clock,
@@ -106,6 +118,7 @@ export async function startTestBot(
     event: (event, headers) => send(eventCallback({ event }), { headers }),
     async close() {
       await bot.stop();
+      await socket?.close();
       await fake.close();
       await t.destroy();
     },

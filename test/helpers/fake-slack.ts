@@ -15,6 +15,8 @@ export type JsonObject = Record<string, unknown>;
 export interface FakeSlackOptions {
   /** The only token accepted (default `xoxb-test-token`). */
   botToken?: string;
+  /** The app-level token `apps.connections.open` accepts (default `xapp-test-token`). */
+  appToken?: string;
   botUserId?: string;
   botId?: string;
   teamId?: string;
@@ -107,6 +109,7 @@ export interface FakeSlack {
   /** `http://127.0.0.1:<port>` */
   readonly origin: string;
   readonly botToken: string;
+  readonly appToken: string;
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
@@ -132,6 +135,10 @@ export interface FakeSlack {
   failNext(method: FaultTarget, fault?: Fault): void;
   /** While down, every request answers HTTP 503. */
   down(isDown?: boolean): void;
+  /** Drops the faults still queued for `method`. */
+  clearFaults(method: FaultTarget): void;
+  /** What `apps.connections.open` answers as `url` (Socket Mode; see fake-socket.ts). */
+  useSocket(url: () => string): void;
   /** Issues a trigger id for `views.open`/`views.push`; `ageMs` back-dates it (to test expiry). */
   newTriggerId(options?: { ageMs?: number }): string;
   newResponseUrl(): string;
@@ -707,6 +714,7 @@ function send(res: ServerResponse, answer: Answer): void {
 
 class FakeSlackServer implements FakeSlack {
   readonly botToken: string;
+  readonly appToken: string;
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
@@ -727,6 +735,7 @@ class FakeSlackServer implements FakeSlack {
   private readonly refuseJoin: Map<string, string>;
   private faults = new Map<string, QueuedFault[]>();
   private isDown = false;
+  private socketUrl?: () => string;
   private closed = false;
   private seq = 0;
   private notMember = new Set<string>();
@@ -741,6 +750,7 @@ class FakeSlackServer implements FakeSlack {
 
   constructor(private readonly options: FakeSlackOptions) {
     this.botToken = options.botToken ?? "xoxb-test-token";
+    this.appToken = options.appToken ?? "xapp-test-token";
     this.botUserId = options.botUserId ?? SLACK_TEST_IDS.botUserId;
     this.botId = options.botId ?? SLACK_TEST_IDS.botId;
     this.teamId = options.teamId ?? SLACK_TEST_IDS.teamId;
@@ -893,6 +903,14 @@ class FakeSlackServer implements FakeSlack {
     this.isDown = isDown;
   }
 
+  clearFaults(method: FaultTarget): void {
+    this.faults.delete(method);
+  }
+
+  useSocket(url: () => string): void {
+    this.socketUrl = url;
+  }
+
   newTriggerId(options: { ageMs?: number } = {}): string {
     const id = `${this.nextSeq()}.${Date.now()}.${randomBytes(8).toString("hex")}`;
     this.triggers.set(id, { issuedAt: Date.now() - (options.ageMs ?? 0), used: false });
@@ -991,7 +1009,9 @@ class FakeSlackServer implements FakeSlack {
     const handler = this.handlers[method];
     if (!handler) return ok(fail("unknown_method", { req_method: method }));
     if (token === undefined) return ok(fail("not_authed"));
-    if (token !== this.botToken) return ok(fail("invalid_auth"));
+    // Socket Mode opens its connection with the app-level token, and only that.
+    const expected = method === "apps.connections.open" ? this.appToken : this.botToken;
+    if (token !== expected) return ok(fail("invalid_auth"));
     return ok(handler(parsed));
   }
 
@@ -1164,6 +1184,8 @@ class FakeSlackServer implements FakeSlack {
       bot_id: this.botId,
       is_enterprise_install: false,
     }),
+    "apps.connections.open": () =>
+      this.socketUrl ? { ok: true, url: this.socketUrl() } : fail("internal_error"),
     "chat.postMessage": (args) => this.postMessage(args),
     "chat.postEphemeral": (args) => this.postEphemeral(args),
     "chat.update": (args) => this.updateMessage(args),
