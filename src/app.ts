@@ -1,5 +1,6 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { App, type AuthorizeResult, HTTPReceiver, LogLevel } from "@slack/bolt";
+import type { Server } from "node:http";
+import { performance } from "node:perf_hooks";
+import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import { Cron } from "croner";
 import type { Knex } from "knex";
@@ -7,8 +8,14 @@ import type { BillingContext } from "./billing/context.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { registerListeners } from "./listeners.js";
+import { botAuthorization, tokenCheck } from "./ops/auth.js";
+import { healthRoute, SlackLink } from "./ops/health.js";
+import { boltLevel, boltLogger, createLogger, type Logger } from "./ops/logger.js";
+import { countingFetch, createMetrics, type Metrics, metricsRoute } from "./ops/metrics.js";
+import { requestLog } from "./ops/requests.js";
+import { close, listen, type OpsRoute, opsServer } from "./ops/server.js";
+import { type SocketConnection, socketConnection } from "./ops/socket.js";
 import { requestGuard } from "./slack/guard.js";
-import { dialectOf } from "./store/db.js";
 import { slackPoster } from "./timer/slack-poster.js";
 import {
   type Poster,
@@ -26,49 +33,74 @@ export interface AppDeps {
   schedule?: boolean;
   /** How the timer reaches Slack (default: the Web API at SLACK_API_URL). */
   poster?: Poster;
+  /** Where log lines go (default: a pino logger on stdout at LOG_LEVEL, secrets scrubbed). */
+  logger?: Logger;
+  /** Node's process metrics on /metrics (memory, CPU, event loop); main turns them on. */
+  processMetrics?: boolean;
+  /** Wall clock for health and metrics (default Date.now; never the billing clock). */
+  now?: () => number;
 }
 
 export interface KmsBot {
   app: InstanceType<typeof App>;
   billing: BillingContext;
-  /** Starts serving; returns the HTTP port actually bound (useful with PORT=0 in tests). */
+  logger: Logger;
+  metrics: Metrics;
+  /** Whether Slack is reachable (Socket Mode: the socket is up; HTTP: the token was verified). */
+  slack: SlackLink;
+  /**
+   * Starts serving; returns the HTTP port actually bound (useful with PORT=0 in tests). Rejects
+   * with a StartupError when Slack refuses a token; Slack out of reach is retried instead.
+   */
   start(port?: number): Promise<number>;
   stop(): Promise<void>;
   /** Runs the expiry timer once now (what the schedule does). */
   sweep(options?: SweepOptions): Promise<SweepSummary>;
 }
 
-/** `GET /healthz`: 200 with the database dialect when a query succeeds, 503 otherwise. */
-function healthz(db: Knex) {
-  return async (_req: IncomingMessage, res: ServerResponse) => {
-    try {
-      await db.raw("select 1");
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: true, database: dialectOf(db) }));
-    } catch (error) {
-      res.writeHead(503, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: false, database: dialectOf(db), error: String(error) }));
-    }
+interface Transport {
+  receiver: Receiver;
+  /** Binds the port and connects; returns the port. */
+  start(port: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Over HTTP, Bolt's receiver serves /slack/events and the ops routes on one port. */
+function httpTransport(config: BotConfig, routes: OpsRoute[]): Transport {
+  const receiver = new HTTPReceiver({
+    signingSecret: config.SLACK_SIGNING_SECRET ?? "",
+    customRoutes: routes,
+    // The signature identifies one request: the guard refuses it a second time.
+    customPropertiesExtractor: (req) => ({
+      requestSignature: String(req.headers["x-slack-signature"] ?? ""),
+    }),
+  });
+  return {
+    receiver,
+    async start(port) {
+      const server = (await receiver.start({ port, host: config.HOST })) as Server;
+      const address = server.address();
+      return typeof address === "object" && address ? address.port : port;
+    },
+    stop: () => receiver.stop() as Promise<void>,
   };
 }
 
-/**
- * Who the bot token is (auth.test), asked once and kept. Unlike Bolt's built-in single-team
- * authorization, a failure (Slack down at start-up) neither crashes the process nor is kept:
- * the next request asks again.
- */
-function botAuthorization(botToken: string, client: WebClient) {
-  let known: Promise<AuthorizeResult & { teamId?: string }> | undefined;
-  return (): Promise<AuthorizeResult & { teamId?: string }> => {
-    known ??= client.auth.test().then(
-      (r) => ({ botToken, botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }),
-      (error) => {
-        known = undefined;
-        throw error;
-      },
-    );
-    return known;
-  };
+/** In Socket Mode, a small server of our own answers the ops routes on PORT. */
+function socketTransport(config: BotConfig, routes: OpsRoute[], socket: SocketConnection) {
+  const server = opsServer(routes);
+  return {
+    receiver: socket.receiver,
+    async start(port: number) {
+      const bound = await listen(server, port, config.HOST);
+      await socket.start();
+      return bound;
+    },
+    async stop() {
+      await socket.stop();
+      await close(server);
+    },
+  } satisfies Transport;
 }
 
 /** Builds the Bolt app from configuration and injected parts (database, clock). */
@@ -79,44 +111,63 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     timezone: config.KMS_TIMEZONE,
     envAdmins: config.KMS_ADMIN_USERS,
   };
-  const customRoutes = [{ path: "/healthz", method: ["GET"], handler: healthz(deps.db) }];
+  const logger =
+    deps.logger ??
+    createLogger({
+      level: config.LOG_LEVEL,
+      secrets: [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET],
+    });
+  const link = new SlackLink(config.socketMode ? "socket" : "http", deps.now);
+  const metrics = createMetrics({
+    db: deps.db,
+    link,
+    now: deps.now,
+    processMetrics: deps.processMetrics,
+  });
+  const routes: OpsRoute[] = [
+    { path: "/healthz", method: ["GET"], handler: healthRoute({ db: deps.db, link }) },
+    { path: "/metrics", method: ["GET"], handler: metricsRoute(metrics) },
+  ];
   // A person is waiting on every interactive call: retry briefly, then tell them. (The
   // client still waits out a 429's Retry-After before retrying.)
   const clientOptions = {
     slackApiUrl: config.SLACK_API_URL,
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
     timeout: 10_000,
+    fetch: countingFetch(metrics),
   };
   const authorize = botAuthorization(
     config.SLACK_BOT_TOKEN,
     new WebClient(config.SLACK_BOT_TOKEN, clientOptions),
   );
-  const app = config.socketMode
-    ? new App({
-        authorize,
-        appToken: config.SLACK_APP_TOKEN,
-        socketMode: true,
-        customRoutes,
-        // /healthz is served on PORT in Socket Mode too.
-        installerOptions: { port: config.PORT },
-        clientOptions,
-        logLevel: LogLevel.INFO,
-      })
-    : new App({
-        authorize,
-        receiver: new HTTPReceiver({
-          signingSecret: config.SLACK_SIGNING_SECRET ?? "",
-          customRoutes,
-          // The signature identifies one request: the guard below refuses it a second time.
-          customPropertiesExtractor: (req) => ({
-            requestSignature: String(req.headers["x-slack-signature"] ?? ""),
-          }),
+  const bolt = boltLogger(logger);
+  const transport = config.socketMode
+    ? socketTransport(
+        config,
+        routes,
+        socketConnection({
+          appToken: config.SLACK_APP_TOKEN ?? "",
+          slackApiUrl: config.SLACK_API_URL,
+          logger: bolt,
+          link,
+          fetch: clientOptions.fetch,
         }),
-        clientOptions,
-        logLevel: LogLevel.INFO,
-      });
+      )
+    : httpTransport(config, routes);
+  const app = new App({
+    authorize,
+    receiver: transport.receiver,
+    clientOptions,
+    logger: bolt,
+    logLevel: boltLevel(config.LOG_LEVEL),
+  });
+  const check = tokenCheck(authorize, {
+    logger: bolt,
+    link: config.socketMode ? undefined : link,
+  });
   // Every request being handled, so stop() can let them finish (work after the ack included).
   const inFlight = new Set<Promise<void>>();
+  app.use(requestLog(logger, metrics));
   app.use(async ({ next }) => {
     const handling = next();
     inFlight.add(handling);
@@ -129,36 +180,65 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
   registerListeners(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
-  const runSweep = (options?: SweepOptions) =>
-    sweep(billing, timerSettings(config), poster, options);
+  const runSweep = measuredSweep(metrics, (options?: SweepOptions) =>
+    sweep(billing, timerSettings(config), poster, options),
+  );
   let cron: Cron | undefined;
   let running: Promise<unknown> = Promise.resolve();
   return {
     app,
     billing,
+    logger,
+    metrics,
+    slack: link,
     sweep: runSweep,
     async start(port = config.PORT) {
-      const server = (await app.start(port)) as Server | undefined;
+      await check.start();
+      const bound = await transport.start(port);
       if (deps.schedule !== false) {
         // protect: a sweep still running when the next is due is not started twice.
         cron = new Cron(config.KMS_SWEEP_CRON, { protect: true }, async () => {
           const sweepNow = runSweep().then(
-            (summary) => app.logger.info(`kms-bot: ${summaryLine(summary)}`),
-            (error) => app.logger.error("kms-bot: sweep failed; the next one will retry", error),
+            (summary) => logger.info({ sweep: summaryFields(summary) }, summaryLine(summary)),
+            (err) => logger.error({ err }, "sweep failed; the next one will retry"),
           );
           running = sweepNow;
           await sweepNow;
         });
       }
-      const address = server?.address();
-      return typeof address === "object" && address ? address.port : port;
+      return bound;
     },
     /** Stops taking requests, lets the ones in flight and a running sweep finish, then returns. */
     async stop() {
       cron?.stop();
-      await app.stop();
+      check.stop();
+      await transport.stop();
       await Promise.allSettled([...inFlight]);
       await running;
     },
   };
+}
+
+/** The sweep, counted and timed in the metrics (dry runs are rehearsals: not counted). */
+function measuredSweep(
+  metrics: Metrics,
+  run: (options?: SweepOptions) => Promise<SweepSummary>,
+): (options?: SweepOptions) => Promise<SweepSummary> {
+  return async (options) => {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const summary = await run(options);
+      if (!options?.dryRun) metrics.sweep(summary, seconds());
+      return summary;
+    } catch (error) {
+      if (!options?.dryRun)
+        metrics.sweep(error instanceof Error ? error : new Error(String(error)), seconds());
+      throw error;
+    }
+  };
+}
+
+function summaryFields({ actions: _actions, ...counts }: SweepSummary) {
+  return counts;
 }

@@ -24,6 +24,14 @@ const dayList = (fallback: string, max: number) =>
 const userId = /^[UW][A-Z0-9]{2,}$/;
 const channelId = /^[CGD][A-Z0-9]{2,}$/;
 
+/** The values .env.example ships with: a copied file that was never filled in. */
+const PLACEHOLDER = /replace-me|^[CGD]0+$/;
+const notPlaceholder = (what: string) =>
+  [
+    (value: string | undefined) => value === undefined || !PLACEHOLDER.test(value),
+    `is still the placeholder from .env.example: put ${what} here`,
+  ] as const;
+
 const base = z.object({
   DATABASE_URL: optional(
     z
@@ -64,7 +72,8 @@ const timer = base.extend({
   KMS_ALERT_CHANNEL: optional(
     z
       .string({ error: "is required (the channel id for expiry warnings, C...)" })
-      .regex(channelId, "is not a Slack channel id (C...)"),
+      .regex(channelId, "is not a Slack channel id (C...)")
+      .refine(...notPlaceholder("the id of the channel for expiry warnings")),
   ),
   KMS_WARN_DAYS: dayList("30,14,7,3,1", 365),
   KMS_RELEASE_WARN_DAYS: dayList("7,3,1", 14),
@@ -74,11 +83,33 @@ const slack = timer.extend({
   SLACK_BOT_TOKEN: optional(
     z
       .string({ error: "is required (the bot token, xoxb-...)" })
-      .startsWith("xoxb-", "must start with xoxb-"),
+      .startsWith("xoxb-", "must start with xoxb-")
+      .refine(...notPlaceholder("your app's Bot User OAuth Token")),
   ),
-  SLACK_SIGNING_SECRET: optional(z.string().min(8, "is too short").optional()),
+  SLACK_SIGNING_SECRET: optional(
+    z
+      .string()
+      .min(8, "is too short")
+      .refine(...notPlaceholder("your app's Signing Secret"))
+      .optional(),
+  ),
   SLACK_APP_TOKEN: optional(
-    z.string().startsWith("xapp-", "must start with xapp- (an app-level token)").optional(),
+    z
+      .string()
+      .startsWith("xapp-", "must start with xapp- (an app-level token)")
+      .refine(...notPlaceholder("your app-level token"))
+      .optional(),
+  ),
+  HOST: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, "must be a host name or IP address, such as 127.0.0.1")
+      .optional(),
+  ),
+  LOG_LEVEL: optional(
+    z
+      .enum(["debug", "info", "warn", "error"], { error: "must be debug, info, warn or error" })
+      .default("info"),
   ),
   PORT: optional(
     z.coerce
@@ -89,7 +120,11 @@ const slack = timer.extend({
       .default(3000),
   ),
   KMS_SUPPORT_CHANNEL: optional(
-    z.string().regex(channelId, "is not a Slack channel id (C...)").optional(),
+    z
+      .string()
+      .regex(channelId, "is not a Slack channel id (C...)")
+      .refine(...notPlaceholder("the id of the channel for unsubscribe tickets"))
+      .optional(),
   ),
   KMS_SWEEP_CRON: optional(
     z

@@ -73,6 +73,7 @@ export async function startTestBot(
     KMS_ADMIN_USERS: ADMIN,
     KMS_ALERT_CHANNEL: ALERT_CHANNEL,
     KMS_TIMEZONE: "UTC",
+    LOG_LEVEL: "warn",
     ...(socket ? { SLACK_APP_TOKEN: fake.appToken } : {}),
     ...options.env,
   });

@@ -31,7 +31,7 @@ function buttonLabelled(reply: unknown, label: string): JsonObject | undefined {
 describe("Socket Mode, end to end over a fake Slack socket", () => {
   let s: TestBot;
   let socket: FakeSocket;
-  const command = (text: string, userId = MEMBER_ID): SlackRequest =>
+  const command = (text: string, userId: string = MEMBER_ID): SlackRequest =>
     slashCommand({
       text,
       userId,

@@ -1,0 +1,119 @@
+import { type Logger as BoltLogger, LogLevel } from "@slack/bolt";
+import { type DestinationStream, type Logger, pino } from "pino";
+
+export type Level = "debug" | "info" | "warn" | "error";
+export type { Logger };
+
+export interface LoggerOptions {
+  level: Level;
+  /** Values that must never be written (tokens, signing secret): replaced wherever they appear. */
+  secrets: readonly (string | undefined)[];
+  /** Readable lines instead of JSON (default: when stdout is a terminal). */
+  pretty?: boolean;
+  /** Where lines go (default: stdout). */
+  destination?: { write(line: string): unknown };
+}
+
+const REDACTED = "[redacted]";
+
+/**
+ * Slack credentials by shape (bot, user and app-level tokens), the deprecated verification
+ * token payloads still carry, and response URLs (each one lets its holder post as the bot).
+ */
+const SECRET_SHAPES: Array<[RegExp, string]> = [
+  [/\bxox[abeoprs]-[A-Za-z0-9-]+/g, REDACTED],
+  [/\bxapp-[A-Za-z0-9-]+/g, REDACTED],
+  [/(\\*"token\\*"\s*:\s*\\*")[^"\\]*/g, `$1${REDACTED}`],
+  [/(\btoken=)[^&\s"\\]+/g, `$1${REDACTED}`],
+  [/(https:\/\/hooks\.slack\.com\/)[^\s"\\]+/g, `$1${REDACTED}`],
+];
+
+/** A function that removes every secret from a line about to be written. */
+export function scrubber(secrets: readonly (string | undefined)[]): (line: string) => string {
+  const known = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
+  return (line) => {
+    let out = line;
+    for (const secret of known) out = out.split(secret).join(REDACTED);
+    for (const [shape, replacement] of SECRET_SHAPES) out = out.replace(shape, replacement);
+    return out;
+  };
+}
+
+const LEVEL_NAMES: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
+
+/** Turns pino's JSON lines into `12:00:01.234 INFO message key=value ...` for a terminal. */
+function prettyLines(out: { write(line: string): unknown }): DestinationStream {
+  return {
+    write(line: string) {
+      const { time, level, msg, pid: _pid, hostname: _host, err, ...rest } = JSON.parse(line);
+      const when = new Date(Number(time)).toISOString().slice(11, 23);
+      const fields = Object.entries(rest)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+        .join(" ");
+      const stack = err?.stack ? `\n${err.stack}` : "";
+      out.write(
+        `${when} ${LEVEL_NAMES[level] ?? level} ${msg ?? ""}${fields ? ` ${fields}` : ""}${stack}\n`,
+      );
+    },
+  };
+}
+
+/** The process's logger: JSON lines (or readable ones on a terminal), secrets scrubbed. */
+export function createLogger(options: LoggerOptions): Logger {
+  const out = options.destination ?? process.stdout;
+  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  const scrub = scrubber(options.secrets);
+  return pino(
+    {
+      level: options.level,
+      base: { pid: process.pid },
+      hooks: { streamWrite: scrub },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    pretty ? prettyLines(out) : (out as DestinationStream),
+  );
+}
+
+const TO_BOLT: Record<Level, LogLevel> = {
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+};
+
+export const boltLevel = (level: Level): LogLevel => TO_BOLT[level];
+
+/** Bolt (and its Socket Mode client) log through this adapter into the process's logger. */
+export function boltLogger(logger: Logger, name = "bolt"): BoltLogger {
+  const child = logger.child({ name });
+  const write =
+    (level: Level) =>
+    (...parts: unknown[]) => {
+      if (!child.isLevelEnabled(level)) return;
+      const err = parts.find((p): p is Error => p instanceof Error);
+      const text = parts
+        .filter((p) => p !== err)
+        .map((p) => (typeof p === "string" ? p : JSON.stringify(p)))
+        .join(" ");
+      if (err) child[level]({ err }, text || err.message);
+      else child[level](text);
+    };
+  return {
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    setLevel(level: LogLevel) {
+      child.level = level;
+    },
+    getLevel: () => child.level as LogLevel,
+    setName() {},
+  };
+}
