@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import { createApp, type KmsBot } from "./app.js";
 import { systemClock } from "./clock.js";
 import { type BotConfig, ConfigError, loadBotConfig } from "./config.js";
-import { createLogger, type Logger } from "./ops/logger.js";
+import { createLogger, knexLog, type Logger } from "./ops/logger.js";
 import { explainStartupFailure } from "./ops/startup.js";
 import { openDatabase } from "./store/db.js";
 import { applyMigrations } from "./store/migrate.js";
@@ -28,7 +28,7 @@ const logger = createLogger({
 async function start(): Promise<{ bot: KmsBot; db: Knex }> {
   let db: Knex | undefined;
   try {
-    db = openDatabase(config.DATABASE_URL);
+    db = openDatabase(config.DATABASE_URL, { log: knexLog(logger) });
     const applied = await applyMigrations(db);
     if (applied.length > 0) logger.info(`applied migrations ${applied.join(", ")}`);
     const bot = createApp(config, { db, clock: systemClock, logger, processMetrics: true });

@@ -117,3 +117,14 @@ export function boltLogger(logger: Logger, name = "bolt"): BoltLogger {
     setName() {},
   };
 }
+
+/** knex's own messages: its warnings carry stack traces, so they go to the debug log. */
+export function knexLog(logger: Logger) {
+  const child = logger.child({ name: "knex" });
+  return {
+    warn: (message: unknown) => child.debug(String(message)),
+    error: (message: unknown) => child.error(String(message).split("\n")[0]),
+    deprecate: (message: unknown) => child.debug(String(message)),
+    debug: (message: unknown) => child.debug(String(message)),
+  };
+}

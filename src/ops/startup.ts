@@ -106,7 +106,7 @@ export function explainStartupFailure(
     );
   if (
     sqlite &&
-    /^(EACCES|EPERM|EROFS|ENOTDIR|SQLITE_CANTOPEN|SQLITE_READONLY|SQLITE_PERM)$/.test(code)
+    /^(EACCES|EPERM|EROFS|ENOTDIR|EEXIST|SQLITE_CANTOPEN|SQLITE_READONLY|SQLITE_PERM)$/.test(code)
   )
     return new StartupError(
       `kms-bot: cannot write the SQLite database ${place} (${code}): make its folder writable by this user, or set DATABASE_URL=sqlite:<writable path>.`,

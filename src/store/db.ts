@@ -28,6 +28,8 @@ export interface OpenOptions {
   searchPath?: string;
   /** Largest number of pooled connections (PostgreSQL). */
   poolMax?: number;
+  /** Where knex's own warnings go (default: the console). */
+  log?: Knex.Config["log"];
 }
 
 /** How long a SQLite connection waits for another process's write lock before giving up. */
@@ -48,6 +50,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Knex {
       client: "sqlite3",
       connection: { filename },
       useNullAsDefault: true,
+      log: options.log,
       pool: {
         min: 1,
         max: 1,
@@ -66,6 +69,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Knex {
     client: "pg",
     connection: target.location,
     searchPath: options.searchPath ? [options.searchPath] : undefined,
+    log: options.log,
     pool: { min: 0, max: options.poolMax ?? 10 },
   });
 }

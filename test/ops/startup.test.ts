@@ -22,7 +22,8 @@ let dir: string;
 let fake: FakeSlack;
 
 /** Runs the bot with `env` over a working base, expecting it to stop by itself. */
-function runBot(env: Record<string, string>): Promise<Exit> {
+async function runBot(env: Record<string, string>): Promise<Exit> {
+  const port = String(await freePort());
   const child = spawn(process.execPath, [join(ROOT, "dist/src/main.js")], {
     cwd: dir,
     env: {
@@ -32,7 +33,7 @@ function runBot(env: Record<string, string>): Promise<Exit> {
       SLACK_API_URL: fake.url,
       DATABASE_URL: `sqlite:${join(dir, "kms.sqlite3")}`,
       KMS_ALERT_CHANNEL: "C0ALERTS",
-      PORT: "0",
+      PORT: port,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -82,6 +83,12 @@ describe("Slack refusing the bot token stops the bot with exit 2", () => {
   });
 });
 
+it("Socket Mode: Slack refusing the app-level token stops the bot with exit 2", async () => {
+  const exit = await runBot({ SLACK_APP_TOKEN: "xapp-1-not-this-one" });
+  expect(exit.code).toBe(2);
+  expectOneLine(exit, /^kms-bot: Slack refused SLACK_APP_TOKEN \(invalid_auth\): /);
+});
+
 describe("the bot starts while Slack is out of reach", () => {
   it("keeps asking auth.test, says so on /healthz, and is healthy once Slack answers", async () => {
     fake.down(true);
@@ -111,7 +118,9 @@ describe("start-up problems are one line and a non-zero exit", () => {
     });
     expect(exit.code).toBe(2);
     for (const name of ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "KMS_ALERT_CHANNEL"]) {
-      expect(exit.stderr).toMatch(new RegExp(`${name}: is still the placeholder from .env.example`));
+      expect(exit.stderr).toMatch(
+        new RegExp(`${name}: is still the placeholder from .env.example`),
+      );
     }
   });
 
@@ -140,7 +149,10 @@ describe("start-up problems are one line and a non-zero exit", () => {
     const port = await freePort();
     const exit = await runBot({ DATABASE_URL: `postgres://kms@127.0.0.1:${port}/kms` });
     expect(exit.code).toBe(1);
-    expectOneLine(exit, new RegExp(`^kms-bot: PostgreSQL at 127.0.0.1:${port} refuses connections`));
+    expectOneLine(
+      exit,
+      new RegExp(`^kms-bot: PostgreSQL at 127.0.0.1:${port} refuses connections`),
+    );
   });
 
   it.runIf(PG_URL)("a PostgreSQL database that does not exist", async () => {
