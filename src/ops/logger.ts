@@ -23,8 +23,8 @@ const REDACTED = "[redacted]";
 const SECRET_SHAPES: Array<[RegExp, string]> = [
   [/\bxox[abeoprs]-[A-Za-z0-9-]+/g, REDACTED],
   [/\bxapp-[A-Za-z0-9-]+/g, REDACTED],
-  [/(\\*"token\\*"\s*:\s*\\*")[^"\\]*/g, `$1${REDACTED}`],
-  [/(\btoken=)[^&\s"\\]+/g, `$1${REDACTED}`],
+  [/(\\*"(?:token|response_url)\\*"\s*:\s*\\*")[^"\\]*/g, `$1${REDACTED}`],
+  [/(\b(?:token|response_url)=)[^&\s"\\]+/g, `$1${REDACTED}`],
   [/(https:\/\/hooks\.slack\.com\/)[^\s"\\]+/g, `$1${REDACTED}`],
 ];
 
