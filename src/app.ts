@@ -1,6 +1,12 @@
 import type { Server } from "node:http";
 import { performance } from "node:perf_hooks";
-import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
+import {
+  type AnyMiddlewareArgs,
+  App,
+  HTTPReceiver,
+  type Middleware,
+  type Receiver,
+} from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import { Cron } from "croner";
 import type { Knex } from "knex";
@@ -103,14 +109,8 @@ function socketTransport(config: BotConfig, routes: OpsRoute[], socket: SocketCo
   } satisfies Transport;
 }
 
-/** Builds the Bolt app from configuration and injected parts (database, clock). */
-export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
-  const billing: BillingContext = {
-    db: deps.db,
-    clock: deps.clock,
-    timezone: config.KMS_TIMEZONE,
-    envAdmins: config.KMS_ADMIN_USERS,
-  };
+/** Logs, Slack's reachability, metrics and the routes that show them. */
+function operations(config: BotConfig, deps: AppDeps) {
   const logger =
     deps.logger ??
     createLogger({
@@ -128,6 +128,53 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     { path: "/healthz", method: ["GET"], handler: healthRoute({ db: deps.db, link }) },
     { path: "/metrics", method: ["GET"], handler: metricsRoute(metrics) },
   ];
+  return { logger, bolt: boltLogger(logger), link, metrics, routes };
+}
+
+/** Every request being handled, so stop() can let them finish (work after the ack included). */
+function inFlightRequests() {
+  const inFlight = new Set<Promise<void>>();
+  const track: Middleware<AnyMiddlewareArgs> = async ({ next }) => {
+    const handling = next();
+    inFlight.add(handling);
+    try {
+      await handling;
+    } finally {
+      inFlight.delete(handling);
+    }
+  };
+  return { track, drain: () => Promise.allSettled([...inFlight]) };
+}
+
+/** The expiry timer on its cron; `stop` waits for a sweep that is running. */
+function scheduleSweeps(expression: string, run: () => Promise<SweepSummary>, logger: Logger) {
+  let running: Promise<unknown> = Promise.resolve();
+  // protect: a sweep still running when the next is due is not started twice.
+  const cron = new Cron(expression, { protect: true }, async () => {
+    const sweepNow = run().then(
+      (summary) => logger.info({ sweep: summaryFields(summary) }, summaryLine(summary)),
+      (err) => logger.error({ err }, "sweep failed; the next one will retry"),
+    );
+    running = sweepNow;
+    await sweepNow;
+  });
+  return {
+    async stop() {
+      cron.stop();
+      await running;
+    },
+  };
+}
+
+/** Builds the Bolt app from configuration and injected parts (database, clock). */
+export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
+  const billing: BillingContext = {
+    db: deps.db,
+    clock: deps.clock,
+    timezone: config.KMS_TIMEZONE,
+    envAdmins: config.KMS_ADMIN_USERS,
+  };
+  const { logger, bolt, link, metrics, routes } = operations(config, deps);
   // A person is waiting on every interactive call: retry briefly, then tell them. (The
   // client still waits out a 429's Retry-After before retrying.)
   const clientOptions = {
@@ -140,7 +187,6 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     config.SLACK_BOT_TOKEN,
     new WebClient(config.SLACK_BOT_TOKEN, clientOptions),
   );
-  const bolt = boltLogger(logger);
   const transport = config.socketMode
     ? socketTransport(
         config,
@@ -161,30 +207,18 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     logger: bolt,
     logLevel: boltLevel(config.LOG_LEVEL),
   });
-  const check = tokenCheck(authorize, {
-    logger: bolt,
-    link: config.socketMode ? undefined : link,
-  });
-  // Every request being handled, so stop() can let them finish (work after the ack included).
-  const inFlight = new Set<Promise<void>>();
+  // Over HTTP the token check is what tells whether Slack is reachable; in Socket Mode, the socket.
+  const check = tokenCheck(authorize, { logger: bolt, link: config.socketMode ? undefined : link });
+  const requests = inFlightRequests();
   app.use(requestLog(logger, metrics));
-  app.use(async ({ next }) => {
-    const handling = next();
-    inFlight.add(handling);
-    try {
-      await handling;
-    } finally {
-      inFlight.delete(handling);
-    }
-  });
+  app.use(requests.track);
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
   registerListeners(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = measuredSweep(metrics, (options?: SweepOptions) =>
     sweep(billing, timerSettings(config), poster, options),
   );
-  let cron: Cron | undefined;
-  let running: Promise<unknown> = Promise.resolve();
+  let schedule: { stop(): Promise<void> } | undefined;
   return {
     app,
     billing,
@@ -195,26 +229,17 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     async start(port = config.PORT) {
       await check.start();
       const bound = await transport.start(port);
-      if (deps.schedule !== false) {
-        // protect: a sweep still running when the next is due is not started twice.
-        cron = new Cron(config.KMS_SWEEP_CRON, { protect: true }, async () => {
-          const sweepNow = runSweep().then(
-            (summary) => logger.info({ sweep: summaryFields(summary) }, summaryLine(summary)),
-            (err) => logger.error({ err }, "sweep failed; the next one will retry"),
-          );
-          running = sweepNow;
-          await sweepNow;
-        });
-      }
+      if (deps.schedule !== false)
+        schedule = scheduleSweeps(config.KMS_SWEEP_CRON, runSweep, logger);
       return bound;
     },
     /** Stops taking requests, lets the ones in flight and a running sweep finish, then returns. */
     async stop() {
-      cron?.stop();
       check.stop();
+      const sweeping = schedule?.stop();
       await transport.stop();
-      await Promise.allSettled([...inFlight]);
-      await running;
+      await requests.drain();
+      await sweeping;
     },
   };
 }

@@ -30,19 +30,11 @@ export interface SocketConnection {
   stop(): Promise<void>;
 }
 
-/**
- * Bolt's Socket Mode receiver with reconnection taken over. The client's own reconnect gives
- * up on an HTTP error from `apps.connections.open` and leaves a rejected promise behind (which
- * ends the process), so it is switched off: here every disconnect (Slack's refresh request, a
- * dropped connection, a missed pong) starts a loop that retries with capped exponential backoff
- * until connected again, however long Slack is away.
- */
-export function socketConnection(options: SocketOptions): SocketConnection {
-  const { logger, link } = options;
-  const retry = options.retry ?? SLACK_RETRY;
-  const receiver = new SocketModeReceiver({
+/** Bolt's receiver on a Socket Mode client that leaves reconnecting to us. */
+function socketReceiver(options: SocketOptions): SocketModeReceiver {
+  return new SocketModeReceiver({
     appToken: options.appToken,
-    logger,
+    logger: options.logger,
     autoReconnectEnabled: false,
     installerOptions: {
       // Its own client: no quick retries of its own (the loop below waits), and 429s surface.
@@ -59,6 +51,19 @@ export function socketConnection(options: SocketOptions): SocketConnection {
       requestSignature: `socket:${String((args as { envelope_id?: unknown }).envelope_id)}`,
     }),
   });
+}
+
+/**
+ * Bolt's Socket Mode receiver with reconnection taken over. The client's own reconnect gives
+ * up on an HTTP error from `apps.connections.open` and leaves a rejected promise behind (which
+ * ends the process), so it is switched off: here every disconnect (Slack's refresh request, a
+ * dropped connection, a missed pong) starts a loop that retries with capped exponential backoff
+ * until connected again, however long Slack is away.
+ */
+export function socketConnection(options: SocketOptions): SocketConnection {
+  const { logger, link } = options;
+  const retry = options.retry ?? SLACK_RETRY;
+  const receiver = socketReceiver(options);
   const client = receiver.client;
   let stopping = false;
   let reconnecting: Promise<void> | undefined;
