@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadBaseConfig, loadBotConfig } from "../src/config.js";
 
@@ -165,6 +166,41 @@ describe("loadBotConfig", () => {
     expect(config.KMS_WARN_DAYS).toEqual([30, 14, 7, 3, 1]);
     expect(config.KMS_RELEASE_WARN_DAYS).toEqual([7, 3, 1]);
     expect(config.KMS_TIMEZONE).toBe("UTC");
+  });
+
+  it("refuses the placeholders of .env.example, naming each in the one message", () => {
+    const example = Object.fromEntries(
+      readFileSync(new URL("../.env.example", import.meta.url), "utf8")
+        .split("\n")
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    const e = configError(() => loadBotConfig(example));
+    const named = e.problems.filter((p) => p.includes("placeholder from .env.example"));
+    expect(named.map((p) => p.slice(0, p.indexOf(":"))).sort()).toEqual([
+      "KMS_ALERT_CHANNEL",
+      "SLACK_BOT_TOKEN",
+      "SLACK_SIGNING_SECRET",
+    ]);
+    // Filled in, the same file is accepted.
+    const filled = loadBotConfig({ ...example, ...HTTP_ENV });
+    expect(filled.SLACK_BOT_TOKEN).toBe(HTTP_ENV.SLACK_BOT_TOKEN);
+  });
+
+  it("reads HOST (default: all interfaces) and LOG_LEVEL (default info)", () => {
+    const defaults = loadBotConfig({ ...HTTP_ENV });
+    expect(defaults.HOST).toBeUndefined();
+    expect(defaults.LOG_LEVEL).toBe("info");
+    const set = loadBotConfig({ ...HTTP_ENV, HOST: "127.0.0.1", LOG_LEVEL: "debug" });
+    expect(set.HOST).toBe("127.0.0.1");
+    expect(set.LOG_LEVEL).toBe("debug");
+    const e = configError(() =>
+      loadBotConfig({ ...HTTP_ENV, HOST: "local host", LOG_LEVEL: "verbose" }),
+    );
+    expect(e.problems).toEqual([
+      expect.stringMatching(/^HOST: must be a host name or IP address/),
+      "LOG_LEVEL: must be debug, info, warn or error",
+    ]);
   });
 
   it("counts an empty required variable as missing", () => {
