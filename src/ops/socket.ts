@@ -108,7 +108,7 @@ export function socketConnection(options: SocketOptions): SocketConnection {
   });
   client.on("disconnected", () => {
     link.down();
-    if (!stopping) logger.warn("Socket Mode: disconnected; reconnecting");
+    if (!stopping) logger.info("Socket Mode: disconnected; reconnecting");
     reconnect(0);
   });
 
