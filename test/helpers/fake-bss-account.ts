@@ -216,7 +216,14 @@ export function applyRenewal(
   state.balanceCents -= amount;
   instance.endTime = addMonths(Math.max(instance.endTime, state.now()), n);
   const OrderId = String(21_000_000_000_000 + state.orders.length + 1);
-  state.orders.push({ OrderId, InstanceID: instanceId, months: n, amountCents: amount, at: state.now(), via });
+  state.orders.push({
+    OrderId,
+    InstanceID: instanceId,
+    months: n,
+    amountCents: amount,
+    at: state.now(),
+    via,
+  });
   return ok({ OrderId });
 }
 
@@ -246,7 +253,11 @@ export function setRenewal(state: AccountState, params: Params): Answer {
   const unit = params.RenewalPeriodUnit;
   const period = Number(params.RenewalPeriod);
   if (status === "AutoRenewal" && ((unit !== "M" && unit !== "Y") || !(period >= 1)))
-    return refuse(400, "InvalidParameter", "RenewalPeriod and RenewalPeriodUnit (M or Y) are required.");
+    return refuse(
+      400,
+      "InvalidParameter",
+      "RenewalPeriod and RenewalPeriodUnit (M or Y) are required.",
+    );
   const found = ids.map((id) => state.instances.get(id));
   if (ids.length === 0 || found.some((i) => !i))
     return refuse(400, "InvalidInstance.NotFound", "The instance does not exist.");

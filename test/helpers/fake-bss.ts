@@ -88,7 +88,10 @@ export interface FakeBss {
 
 function canonicalQuery(params: URLSearchParams): string {
   const encode = (s: string) =>
-    encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    encodeURIComponent(s).replace(
+      /[!'()*]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
   return [...params.keys()]
     .sort()
     .map((k) => `${encode(k)}=${encode(params.get(k) ?? "")}`)
@@ -96,7 +99,13 @@ function canonicalQuery(params: URLSearchParams): string {
 }
 
 const AUTH = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]{64})$/;
-const REQUIRED_SIGNED = ["host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-version"];
+const REQUIRED_SIGNED = [
+  "host",
+  "x-acs-action",
+  "x-acs-content-sha256",
+  "x-acs-date",
+  "x-acs-version",
+];
 
 /** Verifies the V3 signature; returns the refusal Alibaba Cloud would give, or the key id. */
 export function verifySignature(
@@ -111,18 +120,36 @@ export function verifySignature(
   if (secret === undefined)
     return refuse(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
   const signed = signedList.split(";");
-  if (REQUIRED_SIGNED.some((h) => !signed.includes(h)) || [...signed].sort().join(";") !== signedList)
-    return refuse(400, "SignatureDoesNotMatch", "SignedHeaders must be sorted and cover host and x-acs-*.");
+  if (
+    REQUIRED_SIGNED.some((h) => !signed.includes(h)) ||
+    [...signed].sort().join(";") !== signedList
+  )
+    return refuse(
+      400,
+      "SignatureDoesNotMatch",
+      "SignedHeaders must be sorted and cover host and x-acs-*.",
+    );
   const payloadHash = createHash("sha256").update(body).digest("hex");
   if (req.headers["x-acs-content-sha256"] !== payloadHash)
     return refuse(400, "SignatureDoesNotMatch", "x-acs-content-sha256 does not match the body.");
   const url = new URL(req.url ?? "/", "http://fake");
   const headers = signed.map((h) => `${h}:${String(req.headers[h] ?? "").trim()}\n`).join("");
-  const canonical = [req.method, url.pathname, canonicalQuery(url.searchParams), headers, signedList, payloadHash].join("\n");
+  const canonical = [
+    req.method,
+    url.pathname,
+    canonicalQuery(url.searchParams),
+    headers,
+    signedList,
+    payloadHash,
+  ].join("\n");
   const toSign = `ACS3-HMAC-SHA256\n${createHash("sha256").update(canonical).digest("hex")}`;
   const expected = createHmac("sha256", secret).update(toSign).digest("hex");
   if (expected !== signature)
-    return refuse(400, "SignatureDoesNotMatch", "The request signature does not conform to Aliyun standards.");
+    return refuse(
+      400,
+      "SignatureDoesNotMatch",
+      "The request signature does not conform to Aliyun standards.",
+    );
   return keyId;
 }
 
@@ -142,37 +169,56 @@ export async function startFakeBss(options: FakeBssOptions = {}): Promise<FakeBs
   const waiters: Array<{ action: string; resolve: (c: BssCall) => void }> = [];
   const sockets = new Set<Socket>();
 
-  function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
-    const send = (answer: Answer, call?: BssCall) => {
-      if (call) Object.assign(call, { status: answer.status, body: answer.body });
-      res.writeHead(answer.status, { "content-type": "application/json;charset=utf-8" });
-      res.end(JSON.stringify(answer.body));
-    };
-    const action = String(req.headers["x-acs-action"] ?? "");
-    const operation = OPERATIONS[action];
-    if (!operation) return send(refuse(404, "InvalidAction.NotFound", `Action ${action} not found.`));
-    if (req.headers["x-acs-version"] !== BSS_VERSION)
-      return send(refuse(400, "InvalidVersion", `Version ${String(req.headers["x-acs-version"])} is not supported.`));
+  /** The gateway's checks: action, version, signature, RAM. A refusal, or the caller's key. */
+  function gate(req: IncomingMessage, body: Buffer, action: string): Answer | undefined {
+    if (!OPERATIONS[action])
+      return refuse(404, "InvalidAction.NotFound", `Action ${action} not found.`);
+    const version = String(req.headers["x-acs-version"]);
+    if (version !== BSS_VERSION)
+      return refuse(400, "InvalidVersion", `Version ${version} is not supported.`);
     const key = verifySignature(req, body, keys);
-    if (typeof key !== "string") return send(key);
+    if (typeof key !== "string") return key;
     const allowed = options.allowedActions?.[key];
     if (allowed && !allowed.includes(action))
-      return send(refuse(403, "Forbidden.RAM", `User not authorized to operate on the specified resource: ${action}.`));
+      return refuse(403, "Forbidden.RAM", `User not authorized to operate: ${action}.`);
+    return undefined;
+  }
+
+  /** The answer to send, or undefined to leave the request hanging (a timeout). */
+  function answer(req: IncomingMessage, body: Buffer): Answer | undefined {
+    const action = String(req.headers["x-acs-action"] ?? "");
+    const refused = gate(req, body, action);
+    if (refused) return refused;
+    const operation = OPERATIONS[action];
     const params: Params = Object.fromEntries(new URL(req.url ?? "/", "http://fake").searchParams);
     if (String(req.headers["content-type"]).startsWith("application/x-www-form-urlencoded"))
       Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString("utf8"))));
     const call: BssCall = { action, params };
     calls.push(call);
     const fault = faults.get(action)?.shift();
+    let result: Answer | undefined;
     if (fault?.apply) operation(state, params);
+    if (fault?.kind === "status") {
+      const code = fault.code ?? "InternalError";
+      result = refuse(fault.status, code, "The request processing has failed.");
+    } else if (fault?.kind === "hang") {
+      result = undefined;
+    } else {
+      result = operation(state, params);
+    }
+    if (result) Object.assign(call, { status: result.status, body: result.body });
     for (const w of waiters.filter((w) => w.action === action)) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(call);
     }
-    if (fault?.kind === "hang") return;
-    if (fault?.kind === "status")
-      return send(refuse(fault.status, fault.code ?? "InternalError", "The request processing has failed due to some unknown error."), call);
-    send(operation(state, params), call);
+    return result;
+  }
+
+  function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const result = answer(req, body);
+    if (!result) return;
+    res.writeHead(result.status, { "content-type": "application/json;charset=utf-8" });
+    res.end(JSON.stringify(result.body));
   }
 
   const server = createServer((req, res) => {
@@ -199,7 +245,8 @@ export async function startFakeBss(options: FakeBssOptions = {}): Promise<FakeBs
     waitFor: (action) => new Promise((resolve) => waiters.push({ action, resolve })),
     renewInConsole(instanceId, months) {
       const answer = applyRenewal(state, instanceId, months, "console");
-      if (answer.status !== 200) throw new Error(`console renewal refused: ${String(answer.body.Code)}`);
+      if (answer.status !== 200)
+        throw new Error(`console renewal refused: ${String(answer.body.Code)}`);
     },
     async close() {
       for (const s of sockets) s.destroy();
