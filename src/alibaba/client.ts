@@ -138,12 +138,18 @@ function renewalMonths(i: $Bss.QueryAvailableInstancesResponseBodyDataInstanceLi
   return i.renewalDurationUnit === "Y" ? i.renewalDuration * 12 : i.renewalDuration;
 }
 
+type SdkClass = typeof Bss.default;
+// The SDK is CommonJS with `exports.default = Client`: Node's ESM import sees the class at
+// `.default.default`, bundlers that apply interop (vitest) at `.default`.
+const sdkModule: SdkClass | { default: SdkClass } = Bss;
+const SdkClient: SdkClass = typeof sdkModule === "function" ? sdkModule : sdkModule.default;
+
 /** The SDK client (`@alicloud/bssopenapi20171214`) behind the BssClient port. */
 export function createBssClient(
   settings: AlibabaSettings,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): BssClient {
-  const sdk = new Bss.default(
+  const sdk = new SdkClient(
     new $OpenApiUtil.Config({
       accessKeyId: settings.accessKeyId,
       accessKeySecret: settings.accessKeySecret,
