@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { checkAccountAtStart } from "./alibaba/startup.js";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadBotConfig } from "./config.js";
@@ -13,6 +14,12 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`${error.message}\n\nSee .env.example and the README.`);
+  process.exit(2);
+}
+
+const accountProblem = await checkAccountAtStart(config);
+if (accountProblem) {
+  console.error(accountProblem);
   process.exit(2);
 }
 
