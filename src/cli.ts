@@ -191,9 +191,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case "sync":
         if (rest.length > 0) return usage(io, "sync takes no arguments");
-        return syncCommand(ctx, provider, io);
+        return await syncCommand(ctx, provider, io);
       case "renew":
-        return renewCommand(ctx, provider, rest, io);
+        return await renewCommand(ctx, provider, rest, io);
       default:
         return usage(io, `unknown command "${command}"`);
     }
