@@ -169,3 +169,47 @@ describe.each(DATABASES)("renewing on the Alibaba Cloud account (%s)", (dbId) =>
     expect(renewals()).toHaveLength(1);
   });
 });
+
+describe("a read-only AccessKey", () => {
+  it("still gives status, balance and bills; renewing is refused naming Forbidden.RAM, nothing paid", async () => {
+    const t = await createTestDatabase("sqlite");
+    const ctx = billingContext(t.db);
+    const readOnly = { id: "LTAI5tReadOnlyKey01", secret: "read-only-secret-0123456789" };
+    const fake = await startFakeBss({
+      instances: accountFleet(1, T0),
+      balanceCents: 1_000_000,
+      now: () => ctx.clock(),
+      keys: { [readOnly.id]: readOnly.secret },
+      allowedActions: {
+        [readOnly.id]: [
+          "QueryAvailableInstances",
+          "QueryAccountBalance",
+          "GetSubscriptionPrice",
+          "QueryInstanceBill",
+        ],
+      },
+    });
+    try {
+      const deps = fakeAccountDeps(fake, {
+        accessKeyId: readOnly.id,
+        accessKeySecret: readOnly.secret,
+      });
+      expect((await syncFleet(ctx, deps, cliActor)).added).toEqual([ID]);
+      expect(await accountBalance(ctx, deps)).toBe(1_000_000);
+      const error = await renewOnAccount(ctx, deps, admin, {
+        instanceId: ID,
+        months: 1,
+        idempotencyKey: "ro-1",
+      }).catch((e: unknown) => e);
+      expect(isBillingError(error, "ACCOUNT_REFUSED") && error.failure).toMatchObject({
+        operation: "RenewInstance",
+        accountCode: "Forbidden.RAM",
+      });
+      expect(await listOrdersByStatus({ tx: t.db }, "paid")).toHaveLength(0);
+      expect(fake.state.orders).toHaveLength(0);
+    } finally {
+      await fake.close();
+      await t.destroy();
+    }
+  });
+});
