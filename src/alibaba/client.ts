@@ -145,117 +145,141 @@ const sdkModule: SdkClass | { default: SdkClass } = Bss;
 const SdkClient: SdkClass = typeof sdkModule === "function" ? sdkModule : sdkModule.default;
 
 /** The SDK client (`@alicloud/bssopenapi20171214`) behind the BssClient port. */
+class SdkBssClient implements BssClient {
+  private readonly sdk: InstanceType<SdkClass>;
+  private readonly product: { productCode: string; subscriptionType: string };
+
+  constructor(
+    private readonly settings: AlibabaSettings,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {
+    this.sdk = new SdkClient(
+      new $OpenApiUtil.Config({
+        accessKeyId: settings.accessKeyId,
+        accessKeySecret: settings.accessKeySecret,
+        endpoint: settings.endpoint,
+        protocol: settings.protocol,
+        readTimeout: settings.readTimeoutMs,
+        connectTimeout: Math.min(5_000, settings.readTimeoutMs),
+      }),
+    );
+    this.product = { productCode: settings.productCode, subscriptionType: "Subscription" };
+  }
+
+  /** No SDK-level retries: throttling is retried here, everything else is the caller's call. */
+  private runtime() {
+    return new $dara.RuntimeOptions({ autoretry: false });
+  }
+
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return withRetry(operation, run, this.sleep);
+  }
+
+  queryInstances(page: number, size: number, ids?: string[]): Promise<Page<AccountInstance>> {
+    return this.call("QueryAvailableInstances", async () => {
+      const request = new $Bss.QueryAvailableInstancesRequest({
+        ...this.product,
+        pageNum: page,
+        pageSize: size,
+        instanceIDs: ids?.join(","),
+      });
+      const { body } = await this.sdk.queryAvailableInstancesWithOptions(request, this.runtime());
+      checkBody("QueryAvailableInstances", body);
+      const rows = (body?.data?.instanceList ?? []).map((i) => ({
+        instanceId: String(i.instanceID),
+        endTime: endTime(i.endTime),
+        renewStatus: i.renewStatus ?? "ManualRenewal",
+        autoRenewMonths: renewalMonths(i),
+      }));
+      return { total: body?.data?.totalCount ?? rows.length, rows };
+    });
+  }
+
+  availableBalanceCents(): Promise<number> {
+    return this.call("QueryAccountBalance", async () => {
+      const { body } = await this.sdk.queryAccountBalanceWithOptions(this.runtime());
+      checkBody("QueryAccountBalance", body);
+      return accountCents(body?.data?.availableAmount ?? "");
+    });
+  }
+
+  renewalPriceCents(instanceId: string, months: number): Promise<number> {
+    return this.call("GetSubscriptionPrice", async () => {
+      const request = new $Bss.GetSubscriptionPriceRequest({
+        ...this.product,
+        orderType: "Renewal",
+        instanceId,
+        servicePeriodQuantity: months,
+        servicePeriodUnit: "Month",
+        quantity: 1,
+      });
+      const { body } = await this.sdk.getSubscriptionPriceWithOptions(request, this.runtime());
+      checkBody("GetSubscriptionPrice", body);
+      const price = body?.data?.tradePrice;
+      if (price === undefined)
+        throw new BssError("GetSubscriptionPrice", "unavailable", "NoPrice", "no TradePrice");
+      return accountCents(price);
+    });
+  }
+
+  renewInstance(instanceId: string, months: number, clientToken: string): Promise<string> {
+    return this.call("RenewInstance", async () => {
+      const request = new $Bss.RenewInstanceRequest({
+        productCode: this.settings.productCode,
+        instanceId,
+        renewPeriod: months,
+        clientToken,
+      });
+      const { body } = await this.sdk.renewInstanceWithOptions(request, this.runtime());
+      checkBody("RenewInstance", body);
+      const orderId = body?.data?.orderId;
+      if (orderId === undefined || orderId === null || String(orderId) === "")
+        throw new BssError("RenewInstance", "unavailable", "NoOrderId", "no OrderId in the answer");
+      return String(orderId);
+    });
+  }
+
+  setRenewal(instanceId: string, setting: { months: number } | null): Promise<void> {
+    return this.call("SetRenewal", async () => {
+      const yearly = setting !== null && setting.months % 12 === 0;
+      const request = new $Bss.SetRenewalRequest({
+        ...this.product,
+        instanceIDs: instanceId,
+        renewalStatus: setting ? "AutoRenewal" : "ManualRenewal",
+        renewalPeriod: setting ? (yearly ? setting.months / 12 : setting.months) : undefined,
+        renewalPeriodUnit: setting ? (yearly ? "Y" : "M") : undefined,
+      });
+      const { body } = await this.sdk.setRenewalWithOptions(request, this.runtime());
+      checkBody("SetRenewal", body);
+    });
+  }
+
+  instanceBill(cycle: string, page: number, size: number): Promise<Page<AccountBillItem>> {
+    return this.call("QueryInstanceBill", async () => {
+      const request = new $Bss.QueryInstanceBillRequest({
+        ...this.product,
+        billingCycle: cycle,
+        pageNum: page,
+        pageSize: size,
+      });
+      const { body } = await this.sdk.queryInstanceBillWithOptions(request, this.runtime());
+      checkBody("QueryInstanceBill", body);
+      const rows = (body?.data?.items?.item ?? []).map((i) => ({
+        instanceId: String(i.instanceID ?? ""),
+        billingDate: String(i.billingDate ?? ""),
+        item: String(i.item ?? ""),
+        amountCents: accountCents(i.pretaxAmount ?? 0),
+        months: i.servicePeriod && i.servicePeriodUnit === "Month" ? Number(i.servicePeriod) : null,
+      }));
+      return { total: body?.data?.totalCount ?? rows.length, rows };
+    });
+  }
+}
+
+/** The BSS OpenAPI through the official SDK; `sleep` paces the throttling retries. */
 export function createBssClient(
   settings: AlibabaSettings,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): BssClient {
-  const sdk = new SdkClient(
-    new $OpenApiUtil.Config({
-      accessKeyId: settings.accessKeyId,
-      accessKeySecret: settings.accessKeySecret,
-      endpoint: settings.endpoint,
-      protocol: settings.protocol,
-      readTimeout: settings.readTimeoutMs,
-      connectTimeout: Math.min(5_000, settings.readTimeoutMs),
-    }),
-  );
-  const runtime = () => new $dara.RuntimeOptions({ autoretry: false });
-  const product = { productCode: settings.productCode, subscriptionType: "Subscription" };
-  const call = <T>(operation: string, run: () => Promise<T>) => withRetry(operation, run, sleep);
-  return {
-    queryInstances: (page, size, ids) =>
-      call("QueryAvailableInstances", async () => {
-        const request = new $Bss.QueryAvailableInstancesRequest({
-          ...product,
-          pageNum: page,
-          pageSize: size,
-          instanceIDs: ids?.join(","),
-        });
-        const { body } = await sdk.queryAvailableInstancesWithOptions(request, runtime());
-        checkBody("QueryAvailableInstances", body);
-        const rows = (body?.data?.instanceList ?? []).map((i) => ({
-          instanceId: String(i.instanceID),
-          endTime: endTime(i.endTime),
-          renewStatus: i.renewStatus ?? "ManualRenewal",
-          autoRenewMonths: renewalMonths(i),
-        }));
-        return { total: body?.data?.totalCount ?? rows.length, rows };
-      }),
-    availableBalanceCents: () =>
-      call("QueryAccountBalance", async () => {
-        const { body } = await sdk.queryAccountBalanceWithOptions(runtime());
-        checkBody("QueryAccountBalance", body);
-        return accountCents(body?.data?.availableAmount ?? "");
-      }),
-    renewalPriceCents: (instanceId, months) =>
-      call("GetSubscriptionPrice", async () => {
-        const request = new $Bss.GetSubscriptionPriceRequest({
-          ...product,
-          orderType: "Renewal",
-          instanceId,
-          servicePeriodQuantity: months,
-          servicePeriodUnit: "Month",
-          quantity: 1,
-        });
-        const { body } = await sdk.getSubscriptionPriceWithOptions(request, runtime());
-        checkBody("GetSubscriptionPrice", body);
-        const price = body?.data?.tradePrice;
-        if (price === undefined)
-          throw new BssError("GetSubscriptionPrice", "unavailable", "NoPrice", "no TradePrice");
-        return accountCents(price);
-      }),
-    renewInstance: (instanceId, months, clientToken) =>
-      call("RenewInstance", async () => {
-        const request = new $Bss.RenewInstanceRequest({
-          productCode: settings.productCode,
-          instanceId,
-          renewPeriod: months,
-          clientToken,
-        });
-        const { body } = await sdk.renewInstanceWithOptions(request, runtime());
-        checkBody("RenewInstance", body);
-        const orderId = body?.data?.orderId;
-        if (orderId === undefined || orderId === null || String(orderId) === "")
-          throw new BssError(
-            "RenewInstance",
-            "unavailable",
-            "NoOrderId",
-            "no OrderId in the answer",
-          );
-        return String(orderId);
-      }),
-    setRenewal: (instanceId, setting) =>
-      call("SetRenewal", async () => {
-        const yearly = setting !== null && setting.months % 12 === 0;
-        const request = new $Bss.SetRenewalRequest({
-          ...product,
-          instanceIDs: instanceId,
-          renewalStatus: setting ? "AutoRenewal" : "ManualRenewal",
-          renewalPeriod: setting ? (yearly ? setting.months / 12 : setting.months) : undefined,
-          renewalPeriodUnit: setting ? (yearly ? "Y" : "M") : undefined,
-        });
-        const { body } = await sdk.setRenewalWithOptions(request, runtime());
-        checkBody("SetRenewal", body);
-      }),
-    instanceBill: (cycle, page, size) =>
-      call("QueryInstanceBill", async () => {
-        const request = new $Bss.QueryInstanceBillRequest({
-          ...product,
-          billingCycle: cycle,
-          pageNum: page,
-          pageSize: size,
-        });
-        const { body } = await sdk.queryInstanceBillWithOptions(request, runtime());
-        checkBody("QueryInstanceBill", body);
-        const rows = (body?.data?.items?.item ?? []).map((i) => ({
-          instanceId: String(i.instanceID ?? ""),
-          billingDate: String(i.billingDate ?? ""),
-          item: String(i.item ?? ""),
-          amountCents: accountCents(i.pretaxAmount ?? 0),
-          months:
-            i.servicePeriod && i.servicePeriodUnit === "Month" ? Number(i.servicePeriod) : null,
-        }));
-        return { total: body?.data?.totalCount ?? rows.length, rows };
-      }),
-  };
+  return new SdkBssClient(settings, sleep);
 }

@@ -1,7 +1,7 @@
 import type { BillingContext } from "../billing/context.js";
 import { BillingError } from "../billing/errors.js";
-import type { BillingProvider } from "../billing/provider.js";
-import { computeRefund, type RefundEstimate } from "../billing/refunds.js";
+import type { BillingProvider, ProviderRefundEstimate } from "../billing/provider.js";
+import { computeRefund } from "../billing/refunds.js";
 import { getInstance, updateInstance } from "../store/instances.js";
 import { listOrders } from "../store/orders.js";
 import {
@@ -33,7 +33,7 @@ export async function estimateRefundOnAccount(
   ctx: BillingContext,
   deps: AccountDeps,
   instanceId: string,
-): Promise<RefundEstimate & { estimate: true }> {
+): Promise<ProviderRefundEstimate> {
   const seen = (await deps.bss.queryInstances(1, 1, [instanceId]).catch(() => undefined))?.rows[0];
   if (seen) {
     await updateInstance({ tx: ctx.db }, instanceId, {
@@ -63,6 +63,7 @@ export function alibabaProvider(deps: AccountDeps): BillingProvider {
       kind: "account",
       bill: await accountMonthBill(ctx, deps, month),
     }),
+    estimateRefund: (ctx, instanceId) => estimateRefundOnAccount(ctx, deps, instanceId),
     sync: (ctx, actor) => syncFleet(ctx, deps, actor),
     retrySubmitted: (ctx) => retrySubmitted(ctx, deps),
   };

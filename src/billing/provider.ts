@@ -13,6 +13,7 @@ import {
   type RenewInput,
   renew,
 } from "./orders.js";
+import { estimateRefund, type RefundEstimate } from "./refunds.js";
 
 /** A renewal quote, saying where its price came from. */
 export interface ProviderQuote extends RenewalQuote {
@@ -30,6 +31,8 @@ export interface ProviderQuote extends RenewalQuote {
 export type ProviderBill =
   | { kind: "ledger"; bill: MonthBill }
   | { kind: "account"; bill: AccountBill };
+
+export type ProviderRefundEstimate = RefundEstimate & { estimate: boolean };
 
 /** What one sync with the account changed. */
 export interface SyncResult {
@@ -71,6 +74,11 @@ export interface BillingProvider {
     months: number | null,
   ): Promise<InstanceRow>;
   bill(ctx: BillingContext, month: string): Promise<ProviderBill>;
+  /**
+   * What unsubscribing would refund by the seed's rule. With the account it is an estimate
+   * (`estimate: true`): Alibaba Cloud decides the refund on the ticket the admin submits.
+   */
+  estimateRefund(ctx: BillingContext, instanceId: string): Promise<ProviderRefundEstimate>;
   /** Pulls the account's instances (alibaba); WRONG_PROVIDER locally. */
   sync(ctx: BillingContext, actor: Actor): Promise<SyncResult>;
   /** Retries every submitted account order with its own ClientToken; nothing to do locally. */
@@ -95,6 +103,10 @@ export const localProvider: BillingProvider = {
     return row;
   },
   bill: async (ctx, month) => ({ kind: "ledger", bill: await monthBill(ctx, month) }),
+  estimateRefund: async (ctx, instanceId) => ({
+    ...(await estimateRefund(ctx, instanceId)),
+    estimate: false,
+  }),
   sync: async () => {
     throw new BillingError({ code: "WRONG_PROVIDER", action: "sync", needs: "alibaba" });
   },

@@ -8,6 +8,7 @@ import {
   setAutoRenewOnAccount,
 } from "../../src/alibaba/account.js";
 import { accountBillCsv, accountMonthBill } from "../../src/alibaba/bills.js";
+import { alibabaProvider } from "../../src/alibaba/provider.js";
 import { renewOnAccount } from "../../src/alibaba/renew.js";
 import { syncFleet } from "../../src/alibaba/sync.js";
 import { isBillingError } from "../../src/billing/errors.js";
@@ -214,6 +215,35 @@ describe.each(DATABASES)("Alibaba Cloud account (%s)", (dbId) => {
     });
     expect(accountBillCsv(bill).split("\r\n")[1]).toBe(
       `2026-01,2026-01-10,ORD-${String(mine.order.id).padStart(6, "0")},${mine.order.account_order_id},SubscriptionOrder,kst-0000,2,3598.66,both`,
+    );
+  });
+
+  it("the unsubscribe estimate: the seed's rule over the bot's orders and the account's expiry, marked as an estimate", async () => {
+    await start(1);
+    await syncFleet(ctx, deps, cliActor);
+    const provider = alibabaProvider(deps);
+    const order = await renewOnAccount(ctx, deps, admin, {
+      instanceId: "kst-0000",
+      months: 2,
+      idempotencyKey: "u-1",
+    });
+    fake.renewInConsole("kst-0000", 1); // the account's expiry moves on; the estimate re-reads it
+    const estimate = await provider.estimateRefund(ctx, "kst-0000");
+    expect(estimate).toMatchObject({
+      estimate: true,
+      totalCents: 2 * MONTHLY,
+      outcome: "runs_to_expiry",
+    });
+    expect(estimate.lines).toEqual([
+      expect.objectContaining({
+        orderId: order.order.id,
+        kind: "pending_renewal",
+        cents: 2 * MONTHLY,
+      }),
+    ]);
+    expect(estimate.expiresAfter).toBe(order.order.period_start);
+    expect((await getInstance({ tx: t.db }, "kst-0000"))?.expires_at).toBe(
+      fake.state.instances.get("kst-0000")?.endTime,
     );
   });
 });
