@@ -9,7 +9,7 @@
  * account lives in test/helpers/fake-bss-account.ts. Faults can be injected per action.
  */
 import { createHash, createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
   type AccountState,
@@ -153,78 +153,86 @@ export function verifySignature(
   return keyId;
 }
 
-export async function startFakeBss(options: FakeBssOptions = {}): Promise<FakeBss> {
-  const state: AccountState = {
-    productCode: options.productCode ?? "kms",
-    balanceCents: options.balanceCents ?? 0,
-    monthlyCents: options.monthlyCents ?? 179_900,
-    instances: new Map((options.instances ?? []).map((i) => [i.InstanceID, { ...i }])),
-    orders: [],
-    tokens: new Map(),
-    now: options.now ?? Date.now,
-  };
-  const keys = options.keys ?? { [TEST_ACCESS_KEY_ID]: TEST_ACCESS_KEY_SECRET };
-  const calls: BssCall[] = [];
-  const faults = new Map<string, BssFault[]>();
-  const waiters: Array<{ action: string; resolve: (c: BssCall) => void }> = [];
-  const sockets = new Set<Socket>();
+/** The account, the recorded calls and the injected faults behind one fake server. */
+class FakeBssAccount {
+  readonly calls: BssCall[] = [];
+  readonly faults = new Map<string, BssFault[]>();
+  readonly waiters: Array<{ action: string; resolve: (c: BssCall) => void }> = [];
+  readonly state: AccountState;
+  private readonly keys: Record<string, string>;
 
-  /** The gateway's checks: action, version, signature, RAM. A refusal, or the caller's key. */
-  function gate(req: IncomingMessage, body: Buffer, action: string): Answer | undefined {
+  constructor(private readonly options: FakeBssOptions) {
+    this.state = {
+      productCode: options.productCode ?? "kms",
+      balanceCents: options.balanceCents ?? 0,
+      monthlyCents: options.monthlyCents ?? 179_900,
+      instances: new Map((options.instances ?? []).map((i) => [i.InstanceID, { ...i }])),
+      orders: [],
+      tokens: new Map(),
+      now: options.now ?? Date.now,
+    };
+    this.keys = options.keys ?? { [TEST_ACCESS_KEY_ID]: TEST_ACCESS_KEY_SECRET };
+  }
+
+  /** The gateway's checks: action, version, signature, RAM; the refusal, if any. */
+  private gate(req: IncomingMessage, body: Buffer, action: string): Answer | undefined {
     if (!OPERATIONS[action])
       return refuse(404, "InvalidAction.NotFound", `Action ${action} not found.`);
     const version = String(req.headers["x-acs-version"]);
     if (version !== BSS_VERSION)
       return refuse(400, "InvalidVersion", `Version ${version} is not supported.`);
-    const key = verifySignature(req, body, keys);
+    const key = verifySignature(req, body, this.keys);
     if (typeof key !== "string") return key;
-    const allowed = options.allowedActions?.[key];
+    const allowed = this.options.allowedActions?.[key];
     if (allowed && !allowed.includes(action))
       return refuse(403, "Forbidden.RAM", `User not authorized to operate: ${action}.`);
     return undefined;
   }
 
   /** The answer to send, or undefined to leave the request hanging (a timeout). */
-  function answer(req: IncomingMessage, body: Buffer): Answer | undefined {
+  answer(req: IncomingMessage, body: Buffer): Answer | undefined {
     const action = String(req.headers["x-acs-action"] ?? "");
-    const refused = gate(req, body, action);
+    const refused = this.gate(req, body, action);
     if (refused) return refused;
     const operation = OPERATIONS[action];
     const params: Params = Object.fromEntries(new URL(req.url ?? "/", "http://fake").searchParams);
     if (String(req.headers["content-type"]).startsWith("application/x-www-form-urlencoded"))
       Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString("utf8"))));
     const call: BssCall = { action, params };
-    calls.push(call);
-    const fault = faults.get(action)?.shift();
+    this.calls.push(call);
+    const fault = this.faults.get(action)?.shift();
+    if (fault?.apply) operation(this.state, params);
     let result: Answer | undefined;
-    if (fault?.apply) operation(state, params);
     if (fault?.kind === "status") {
-      const code = fault.code ?? "InternalError";
-      result = refuse(fault.status, code, "The request processing has failed.");
-    } else if (fault?.kind === "hang") {
-      result = undefined;
-    } else {
-      result = operation(state, params);
+      result = refuse(
+        fault.status,
+        fault.code ?? "InternalError",
+        "The request processing has failed.",
+      );
+    } else if (fault?.kind !== "hang") {
+      result = operation(this.state, params);
     }
     if (result) Object.assign(call, { status: result.status, body: result.body });
-    for (const w of waiters.filter((w) => w.action === action)) {
-      waiters.splice(waiters.indexOf(w), 1);
+    for (const w of this.waiters.filter((w) => w.action === action)) {
+      this.waiters.splice(this.waiters.indexOf(w), 1);
       w.resolve(call);
     }
     return result;
   }
+}
 
-  function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
-    const result = answer(req, body);
-    if (!result) return;
-    res.writeHead(result.status, { "content-type": "application/json;charset=utf-8" });
-    res.end(JSON.stringify(result.body));
-  }
-
+export async function startFakeBss(options: FakeBssOptions = {}): Promise<FakeBss> {
+  const account = new FakeBssAccount(options);
+  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => handle(req, Buffer.concat(chunks), res));
+    req.on("end", () => {
+      const result = account.answer(req, Buffer.concat(chunks));
+      if (!result) return;
+      res.writeHead(result.status, { "content-type": "application/json;charset=utf-8" });
+      res.end(JSON.stringify(result.body));
+    });
   });
   server.on("connection", (s) => {
     sockets.add(s);
@@ -232,17 +240,18 @@ export async function startFakeBss(options: FakeBssOptions = {}): Promise<FakeBs
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const { state, calls } = account;
   return {
     url: `http://127.0.0.1:${port}`,
     state,
     calls,
     callsOf: (action) => calls.filter((c) => c.action === action),
     failNext(action, fault, times = 1) {
-      const list = faults.get(action) ?? [];
+      const list = account.faults.get(action) ?? [];
       for (let i = 0; i < times; i++) list.push(fault);
-      faults.set(action, list);
+      account.faults.set(action, list);
     },
-    waitFor: (action) => new Promise((resolve) => waiters.push({ action, resolve })),
+    waitFor: (action) => new Promise((resolve) => account.waiters.push({ action, resolve })),
     renewInConsole(instanceId, months) {
       const answer = applyRenewal(state, instanceId, months, "console");
       if (answer.status !== 200)
