@@ -181,8 +181,7 @@ describe.each(DATABASES)("Alibaba Cloud account (%s)", (dbId) => {
     );
     expect(fake.callsOf("SetRenewal")).toHaveLength(2);
     // The account's own setting comes back on sync.
-    fake.state.instances.set("kst-0000", {
-      ...fake.state.instances.get("kst-0000")!,
+    Object.assign(fake.state.instances.get("kst-0000") ?? {}, {
       RenewStatus: "AutoRenewal",
       RenewalDuration: 3,
       RenewalDurationUnit: "M",
