@@ -12,6 +12,7 @@ import { alibabaProvider } from "../../src/alibaba/provider.js";
 import { renewOnAccount } from "../../src/alibaba/renew.js";
 import { syncFleet } from "../../src/alibaba/sync.js";
 import { isBillingError } from "../../src/billing/errors.js";
+import { assignInstance } from "../../src/billing/instances.js";
 import { getInstance, listInstances, updateInstance } from "../../src/store/instances.js";
 import { accountFleet, fakeAccountDeps } from "../helpers/alibaba.js";
 import { admin, billingContext, cliActor, member, T0 } from "../helpers/billing.js";
@@ -70,12 +71,14 @@ describe.each(DATABASES)("Alibaba Cloud account (%s)", (dbId) => {
   it("keeps the bot's own name, channel and owner across syncs and releases what the account dropped", async () => {
     await start(3);
     await syncFleet(ctx, deps, cliActor);
-    await updateInstance({ tx: t.db }, "kst-0001", {
-      name: "payments",
+    await assignInstance(ctx, admin, "kst-0001", {
       channel: "C0PAY",
       owner: "U0OWNER1",
-      updated_at: T0,
+      name: "payments",
     });
+    await expect(
+      assignInstance(ctx, member, "kst-0000", { channel: "C0PAY", owner: "U0OWNER1" }),
+    ).rejects.toSatisfy((e) => isBillingError(e, "FORBIDDEN"));
     fake.state.instances.delete("kst-0002");
     const again = await syncFleet(ctx, deps, cliActor);
     expect(again).toMatchObject({ added: [], updated: [], released: ["kst-0002"], unchanged: 2 });
