@@ -2,13 +2,18 @@
 import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { accountBillCsv } from "./alibaba/bills.js";
+import { accountDeps, alibabaProvider } from "./alibaba/provider.js";
+import { alibabaSettings } from "./alibaba/settings.js";
 import { topup } from "./billing/account.js";
-import { billCsv, monthBill } from "./billing/bills.js";
+import { billCsv, orderLabel } from "./billing/bills.js";
 import { type BillingContext, cliActor } from "./billing/context.js";
 import { BillingError } from "./billing/errors.js";
 import { importInstances } from "./billing/import.js";
 import { formatUsd, parseAmount } from "./billing/money.js";
-import { billingCycle, parseIsoInstant } from "./billing/time.js";
+import { parsePeriod, periodLabel } from "./billing/periods.js";
+import { type BillingProvider, localProvider } from "./billing/provider.js";
+import { billingCycle, isoInZone, parseIsoInstant } from "./billing/time.js";
 import { type Clock, systemClock } from "./clock.js";
 import {
   type BaseConfig,
@@ -33,8 +38,12 @@ export const USAGE = `Usage: kms-bot <command>
                                            bot, put the copy at the DATABASE_URL path, start it)
   sweep [--at <ISO time>] [--dry-run]      run the expiry timer once, as of now or of the given time;
                                            --dry-run prints what it would post and change, and changes nothing
+  sync                                     KMS_PROVIDER=alibaba: finish submitted renewals, then pull the
+                                           account's instances and print what changed
+  renew <instance> <months> [--key <key>]  renew from the shell; a repeated --key never renews twice
 
-Configuration comes from the environment (and ./.env): DATABASE_URL, KMS_TIMEZONE, KMS_ADMIN_USERS;
+Configuration comes from the environment (and ./.env): DATABASE_URL, KMS_TIMEZONE, KMS_ADMIN_USERS,
+KMS_PROVIDER and, with alibaba, ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, KMS_ALIBABA_SITE/_ENDPOINT/_PRODUCT_CODE;
 sweep also reads SLACK_BOT_TOKEN, SLACK_API_URL, KMS_ALERT_CHANNEL, KMS_WARN_DAYS, KMS_RELEASE_WARN_DAYS.`;
 
 export interface CliIo {
@@ -76,6 +85,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     timezone: config.KMS_TIMEZONE,
     envAdmins: config.KMS_ADMIN_USERS,
   };
+  const settings = alibabaSettings(config);
+  const provider = settings ? alibabaProvider(accountDeps(settings)) : localProvider;
   try {
     // Every command brings the schema up to date, except backup: a backup copies the database
     // exactly as it is (a new release's backup taken before upgrading must not upgrade it).
@@ -96,7 +107,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         } catch (error) {
           return fail(io, fileProblem(file, error));
         }
-        const result = await importInstances(ctx, cliActor, csv);
+        // With the account, rows with an empty expires_at take the account's date: sync first.
+        if (provider.kind === "alibaba") await provider.sync(ctx, cliActor);
+        const result = await importInstances(ctx, cliActor, csv, {
+          emptyExpiry: provider.kind === "alibaba",
+        });
         io.stdout(
           `Imported ${result.created + result.updated} instance(s): ${result.created} new, ${result.updated} updated.\n`,
         );
@@ -104,6 +119,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case "topup": {
         if (rest.length !== 1) return usage(io, "topup takes one amount: kms-bot topup 1,000.50");
+        if (!provider.canTopUp)
+          throw new BillingError({ code: "WRONG_PROVIDER", action: "topup", needs: "local" });
         const { entry } = await topup(ctx, cliActor, parseAmount(rest[0]));
         io.stdout(
           `Recharged ${formatUsd(entry.amount_cents)}. Balance: ${formatUsd(entry.balance_after_cents)}\n`,
@@ -119,7 +136,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         });
         if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
         const month = values.month ?? billingCycle(io.clock(), ctx.timezone);
-        const csv = billCsv(await monthBill(ctx, month), ctx.timezone);
+        const bill = await provider.bill(ctx, month);
+        const csv =
+          bill.kind === "ledger" ? billCsv(bill.bill, ctx.timezone) : accountBillCsv(bill.bill);
         if (values.out) {
           try {
             writeAtomically(values.out, csv);
@@ -170,6 +189,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);
         return summary.failed > 0 ? 1 : 0;
       }
+      case "sync":
+        if (rest.length > 0) return usage(io, "sync takes no arguments");
+        return await syncCommand(ctx, provider, io);
+      case "renew":
+        return await renewCommand(ctx, provider, rest, io);
       default:
         return usage(io, `unknown command "${command}"`);
     }
@@ -185,6 +209,46 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await db.destroy();
   }
+}
+
+/** Finishes submitted account renewals, then pulls the account's fleet; prints each change. */
+async function syncCommand(ctx: BillingContext, provider: BillingProvider, io: CliIo) {
+  for (const r of await provider.retrySubmitted(ctx)) {
+    const what = `${orderLabel(r.order.id)} (${r.order.instance_id}, ${periodLabel(r.order.months)})`;
+    io.stdout(`${what}: ${r.outcome}${r.error ? `: ${r.error.message}` : ""}\n`);
+  }
+  const result = await provider.sync(ctx, cliActor);
+  for (const change of result.changes) io.stdout(`${change}\n`);
+  io.stdout(
+    `Synced with the Alibaba Cloud account: ${result.added.length} added, ${result.updated.length} updated, ${result.released.length} released, ${result.unchanged} unchanged.\n`,
+  );
+  return 0;
+}
+
+async function renewCommand(
+  ctx: BillingContext,
+  provider: BillingProvider,
+  rest: string[],
+  io: CliIo,
+) {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { key: { type: "string" } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [instanceId, period, extra] = positionals;
+  if (instanceId === undefined || period === undefined || extra !== undefined)
+    return usage(io, "renew takes an instance and a period: kms-bot renew kst-... 3");
+  const r = await provider.renew(ctx, cliActor, {
+    instanceId,
+    months: parsePeriod(period),
+    idempotencyKey: values.key ?? null,
+  });
+  io.stdout(
+    `${r.replayed ? "Already renewed" : "Renewed"} ${instanceId} for ${periodLabel(r.order.months)}: ${orderLabel(r.order.id)}${r.order.account_order_id ? ` (Alibaba Cloud order ${r.order.account_order_id})` : ""}, ${formatUsd(r.order.amount_cents)}. Expires ${isoInZone(r.instance.expires_at, ctx.timezone)}. Balance: ${formatUsd(r.balanceAfterCents)}.\n`,
+  );
+  return 0;
 }
 
 /** A file system failure in words: which file, and what is wrong with it. */

@@ -22,6 +22,51 @@ const dayList = (fallback: string, max: number) =>
   });
 
 const userId = /^[UW][A-Z0-9]{2,}$/;
+
+/** `business.aliyuncs.com`, `host:port`, or a full http(s) URL without a path (tests). */
+const ENDPOINT = /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/;
+
+// KMS_PROVIDER=alibaba: the Alibaba Cloud account through the BSS OpenAPI. Values are never
+// echoed in messages (one of them is a secret).
+const provider = {
+  KMS_PROVIDER: optional(
+    z.enum(["local", "alibaba"], { error: "must be local or alibaba" }).default("local"),
+  ),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9]{8,128}$/, "must be an AccessKey ID (letters and digits, like LTAI...)")
+      .optional(),
+  ),
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: optional(
+    z.string().min(8, "is too short to be an AccessKey secret").optional(),
+  ),
+  KMS_ALIBABA_SITE: optional(
+    z
+      .enum(["international", "china"], { error: "must be international or china" })
+      .default("international"),
+  ),
+  KMS_ALIBABA_ENDPOINT: optional(
+    z
+      .string()
+      .regex(ENDPOINT, "must be a host such as business.aliyuncs.com or a URL http(s)://host:port")
+      .optional(),
+  ),
+  KMS_ALIBABA_PRODUCT_CODE: optional(
+    z
+      .string()
+      .regex(/^[a-z0-9_-]{1,64}$/i, "must be a BSS product code such as kms")
+      .default("kms"),
+  ),
+};
+
+/** What the per-variable checks can't see: with `alibaba` the AccessKey is required. */
+function providerProblems(env: NodeJS.ProcessEnv): string[] {
+  if (env.KMS_PROVIDER?.trim() !== "alibaba") return [];
+  return (["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"] as const)
+    .filter((name) => !env[name]?.trim())
+    .map((name) => `${name}: is required with KMS_PROVIDER=alibaba (the RAM user's AccessKey)`);
+}
 const channelId = /^[CGD][A-Z0-9]{2,}$/;
 
 /** The values .env.example ships with: a copied file that was never filled in. */
@@ -60,6 +105,7 @@ const base = z.object({
   KMS_TIMEZONE: optional(
     z.string().default("UTC").refine(isTimeZone, "is not an IANA time zone such as Europe/Berlin"),
   ),
+  ...provider,
 });
 
 const timer = base.extend({
@@ -157,8 +203,12 @@ export class ConfigError extends Error {
 
 function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)),
+    ...providerProblems(env),
+  ];
+  if (result.success && problems.length === 0) return result.data;
+  throw new ConfigError(problems);
 }
 
 /** What the CLI needs: the database, the time zone and the admins. */
@@ -189,6 +239,7 @@ export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
   const problems = result.success
     ? []
     : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  problems.push(...providerProblems(env));
   const socketMode = typeof env.SLACK_APP_TOKEN === "string" && env.SLACK_APP_TOKEN.trim() !== "";
   const secret = env.SLACK_SIGNING_SECRET?.trim();
   if (!socketMode && !secret && !problems.some((p) => p.startsWith("SLACK_SIGNING_SECRET"))) {

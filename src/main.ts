@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Knex } from "knex";
+import { checkAccountAtStart } from "./alibaba/startup.js";
 import { createApp, type KmsBot } from "./app.js";
 import { systemClock } from "./clock.js";
 import { type BotConfig, ConfigError, loadBotConfig } from "./config.js";
@@ -21,8 +22,19 @@ try {
 
 const logger = createLogger({
   level: config.LOG_LEVEL,
-  secrets: [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET],
+  secrets: [
+    config.SLACK_BOT_TOKEN,
+    config.SLACK_APP_TOKEN,
+    config.SLACK_SIGNING_SECRET,
+    config.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+  ],
 });
+
+const accountProblem = await checkAccountAtStart(config);
+if (accountProblem) {
+  console.error(accountProblem);
+  process.exit(2);
+}
 
 /** Opens and migrates the database, then starts the bot; any failure is one line and an exit. */
 async function start(): Promise<{ bot: KmsBot; db: Knex }> {

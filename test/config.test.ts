@@ -214,6 +214,63 @@ describe("loadBotConfig", () => {
   });
 });
 
+const LOCAL_PROVIDER = {
+  KMS_PROVIDER: "local",
+  KMS_ALIBABA_SITE: "international",
+  KMS_ALIBABA_PRODUCT_CODE: "kms",
+};
+
+describe("KMS_PROVIDER=alibaba settings", () => {
+  const SECRET = "s3cr3t-value-never-printed";
+
+  it("requires the AccessKey with alibaba and names both variables, never the secret", () => {
+    const e = configError(() => loadBaseConfig({ KMS_PROVIDER: "alibaba" }));
+    expect(e.problems).toEqual([
+      "ALIBABA_CLOUD_ACCESS_KEY_ID: is required with KMS_PROVIDER=alibaba (the RAM user's AccessKey)",
+      "ALIBABA_CLOUD_ACCESS_KEY_SECRET: is required with KMS_PROVIDER=alibaba (the RAM user's AccessKey)",
+    ]);
+  });
+
+  it("names every bad provider variable at once and never echoes the secret", () => {
+    const e = configError(() =>
+      loadBaseConfig({
+        KMS_PROVIDER: "aliyun",
+        ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAI 5t",
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: "x9Qz",
+        KMS_ALIBABA_SITE: "mars",
+        KMS_ALIBABA_ENDPOINT: "ftp://bss/x",
+        KMS_ALIBABA_PRODUCT_CODE: "k m s",
+      }),
+    );
+    const named = e.problems.map((p) => p.slice(0, p.indexOf(":")));
+    expect(named.sort()).toEqual([
+      "ALIBABA_CLOUD_ACCESS_KEY_ID",
+      "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+      "KMS_ALIBABA_ENDPOINT",
+      "KMS_ALIBABA_PRODUCT_CODE",
+      "KMS_ALIBABA_SITE",
+      "KMS_PROVIDER",
+    ]);
+    expect(e.message).not.toContain("x9Qz");
+  });
+
+  it("accepts a host or a full URL as the endpoint", () => {
+    for (const endpoint of [
+      "business.aliyuncs.com",
+      "http://127.0.0.1:8080",
+      "https://b.example:443/",
+    ]) {
+      const config = loadBaseConfig({
+        KMS_PROVIDER: "alibaba",
+        ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAI5tExample",
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET,
+        KMS_ALIBABA_ENDPOINT: endpoint,
+      });
+      expect(config.KMS_ALIBABA_ENDPOINT).toBe(endpoint);
+    }
+  });
+});
+
 describe("loadBaseConfig (the CLI's configuration)", () => {
   it("needs no Slack settings and fills in the defaults", () => {
     const config = loadBaseConfig({});
@@ -221,6 +278,7 @@ describe("loadBaseConfig (the CLI's configuration)", () => {
       DATABASE_URL: "sqlite:./data/kms.sqlite3",
       KMS_ADMIN_USERS: [],
       KMS_TIMEZONE: "UTC",
+      ...LOCAL_PROVIDER,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -230,6 +288,7 @@ describe("loadBaseConfig (the CLI's configuration)", () => {
       DATABASE_URL: "sqlite:./data/kms.sqlite3",
       KMS_ADMIN_USERS: [],
       KMS_TIMEZONE: "UTC",
+      ...LOCAL_PROVIDER,
     });
   });
 

@@ -2,6 +2,7 @@ import { formatCsv } from "../lib/csv.js";
 import { listBillLines } from "../store/ledger.js";
 import type { BillLineRow } from "../store/rows.js";
 import type { BillingContext } from "./context.js";
+import { orderLabelOf } from "./errors.js";
 import { formatDecimal } from "./money.js";
 import { billingCycle, isoInZone, monthRange } from "./time.js";
 
@@ -71,7 +72,7 @@ export async function monthBill(ctx: BillingContext, month: string): Promise<Mon
 
 /** Order ids as shown to people and in CSV files: `ORD-000042`. */
 export function orderLabel(orderId: number): string {
-  return `ORD-${String(orderId).padStart(6, "0")}`;
+  return orderLabelOf(orderId);
 }
 
 export const BILL_CSV_HEADER = [

@@ -25,7 +25,7 @@ const optional = (pattern: RegExp, what: string) =>
     .transform((s) => (s === "" ? null : s))
     .refine((s) => s === null || pattern.test(s), `is not a Slack ${what} id`);
 
-const importRow = (zone: string) =>
+const importRow = (zone: string, emptyExpiry: boolean) =>
   z.object({
     instance_id: z
       .string()
@@ -46,6 +46,7 @@ const importRow = (zone: string) =>
       .toLowerCase()
       .pipe(z.enum(SITES, { error: () => `must be ${SITES.join(" or ")}` })),
     expires_at: z.string().transform((s, ctx) => {
+      if (emptyExpiry && s.trim() === "") return null;
       const at = parseIsoInstant(s, zone);
       if (at === undefined) {
         ctx.addIssue({
@@ -60,7 +61,16 @@ const importRow = (zone: string) =>
     owner: optional(/^[UW][A-Z0-9]{2,}$/, "user"),
   });
 
-export type ImportRow = z.output<ReturnType<typeof importRow>>;
+/** A validated row and its line; `expires_at` is null only where the account's date is taken. */
+export type ImportRow = z.output<ReturnType<typeof importRow>> & { line: number };
+
+export interface ImportOptions {
+  /**
+   * KMS_PROVIDER=alibaba: an empty `expires_at` takes the date the account has for the
+   * instance (which must then be on the account, i.e. synced).
+   */
+  emptyExpiry?: boolean;
+}
 
 /** A refusal of a whole file, naming the line of the first problem found. */
 function bad(line: number, problem: string): BillingError {
@@ -71,7 +81,11 @@ function bad(line: number, problem: string): BillingError {
  * Validates a CSV of instances (header `instance_id,name,site,expires_at,channel,owner`, in
  * any order). Throws on the first bad row with its line number; returns every row otherwise.
  */
-export function parseInstanceCsv(text: string, zone: string): ImportRow[] {
+export function parseInstanceCsv(
+  text: string,
+  zone: string,
+  options: ImportOptions = {},
+): ImportRow[] {
   let records: ReturnType<typeof parseCsv>;
   try {
     records = parseCsv(text);
@@ -92,7 +106,7 @@ export function parseInstanceCsv(text: string, zone: string): ImportRow[] {
     ].filter(Boolean);
     throw bad(header.line, `${parts.join("; ")}; the header must be ${IMPORT_COLUMNS.join(",")}`);
   }
-  const schema = importRow(zone);
+  const schema = importRow(zone, options.emptyExpiry === true);
   const seen = new Map<string, number>();
   return body.map(({ line, fields }) => {
     if (fields.length !== names.length) {
@@ -107,7 +121,7 @@ export function parseInstanceCsv(text: string, zone: string): ImportRow[] {
     if (first !== undefined)
       throw bad(line, `instance_id ${parsed.data.instance_id} already appears on line ${first}`);
     seen.set(parsed.data.instance_id, line);
-    return parsed.data;
+    return { ...parsed.data, line };
   });
 }
 
@@ -125,15 +139,21 @@ export async function importInstances(
   ctx: BillingContext,
   actor: Actor,
   csv: string,
+  options: ImportOptions = {},
 ): Promise<ImportResult> {
-  const rows = parseInstanceCsv(csv, ctx.timezone);
+  const rows = parseInstanceCsv(csv, ctx.timezone, options);
   return transaction(ctx.db, async (tx) => {
     await requireAdmin(ctx, tx, actor, "import instances");
     const now = ctx.clock();
     let created = 0;
     for (const row of rows) {
-      const { instance_id: id, ...fields } = row;
-      if (await getInstance({ tx }, id)) {
+      const { instance_id: id, line, expires_at, ...metadata } = row;
+      const existing = await getInstance({ tx }, id);
+      if (expires_at === null && !existing) {
+        throw bad(line, `expires_at is empty and ${id} is not on the Alibaba Cloud account`);
+      }
+      const fields = { ...metadata, expires_at: expires_at ?? existing?.expires_at ?? now };
+      if (existing) {
         await updateInstance({ tx }, id, { ...fields, updated_at: now });
       } else {
         created++;

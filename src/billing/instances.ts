@@ -249,3 +249,43 @@ export async function wontRenew(
     },
   );
 }
+
+export interface AssignInput {
+  /** Channel id where the instance's warnings go (C...). */
+  channel: string;
+  /** Slack user id of its owner (U...). */
+  owner: string;
+  /** A new display name; unchanged when absent. */
+  name?: string;
+}
+
+/**
+ * Sets the bot's own metadata of an instance (admins only): where its warnings go, who owns
+ * it and, optionally, its name. With KMS_PROVIDER=alibaba this is how an instance pulled from
+ * the account gets a channel and an owner; syncs keep them.
+ */
+export function assignInstance(
+  ctx: BillingContext,
+  actor: Actor,
+  id: string,
+  input: AssignInput,
+): Promise<InstanceView> {
+  const invalid = (field: string, problem: string) =>
+    new BillingError({ code: "INVALID_INPUT", field, problem });
+  if (!/^[CG][A-Z0-9]{2,}$/.test(input.channel))
+    throw invalid("channel", "is not a Slack channel id (C...)");
+  if (!/^[UW][A-Z0-9]{2,}$/.test(input.owner))
+    throw invalid("owner", "is not a Slack user id (U...)");
+  const name = input.name?.trim();
+  if (name !== undefined && (name === "" || name.length > 200 || /\p{Cc}/u.test(name)))
+    throw invalid("name", "must be 1-200 characters without control characters");
+  return changeInstance(
+    ctx,
+    actor,
+    id,
+    { action: "assign instances", ownerAllowed: false },
+    "instance.assign",
+    { ...input },
+    () => ({ channel: input.channel, owner: input.owner, ...(name ? { name } : {}) }),
+  );
+}

@@ -4,7 +4,7 @@ import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
 import { getInstance, insertInstance, lockInstance, updateInstance } from "../store/instances.js";
 import { debit, getBalance, getChargeForOrder, insertLedgerEntry } from "../store/ledger.js";
-import { getOrderByKey, insertOrder } from "../store/orders.js";
+import { getOrderByKey, insertOrder, type NewOrder } from "../store/orders.js";
 import { priceAt } from "../store/prices.js";
 import { type InstanceRow, type OrderRow, type Site, siteSchema } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
@@ -117,7 +117,7 @@ async function charge(
   ctx: BillingContext,
   tx: Db,
   actor: Actor,
-  order: Omit<OrderRow, "id" | "refunded_cents" | "created_by" | "created_at">,
+  order: Omit<NewOrder, "created_by" | "created_at">,
 ): Promise<{ order: OrderRow; balanceAfterCents: number }> {
   const now = ctx.clock();
   const after = await debit({ tx }, order.amount_cents, now);

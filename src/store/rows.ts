@@ -29,6 +29,8 @@ export const instanceRow = z.object({
 export type InstanceRow = z.infer<typeof instanceRow>;
 
 export const ORDER_KINDS = ["purchase", "renewal"] as const;
+export const ORDER_STATUSES = ["paid", "submitted", "failed"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const orderRow = z.object({
   id: int,
   kind: z.enum(ORDER_KINDS),
@@ -43,6 +45,13 @@ export const orderRow = z.object({
   idempotency_key: z.string().nullable(),
   created_by: z.string(),
   created_at: int,
+  /** `paid`, or for an order placed on the Alibaba Cloud account: `submitted` / `failed`. */
+  status: z.enum(ORDER_STATUSES),
+  /** The account's OrderId (KMS_PROVIDER=alibaba). */
+  account_order_id: z.string().nullable(),
+  /** The ClientToken RenewInstance was (and is retried) with. */
+  client_token: z.string().nullable(),
+  last_error: z.string().nullable(),
 });
 export type OrderRow = z.infer<typeof orderRow>;
 

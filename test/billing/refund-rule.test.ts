@@ -49,6 +49,10 @@ function order(
     idempotency_key: null,
     created_by: "UADMIN001",
     created_at: S - DAY_MS,
+    status: "paid",
+    account_order_id: null,
+    client_token: null,
+    last_error: null,
     ...fields,
   };
 }
