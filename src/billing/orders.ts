@@ -12,7 +12,8 @@ import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
 import { lifecycleOf } from "./lifecycle.js";
-import { addMonths, isPeriod, type PeriodMonths } from "./periods.js";
+import { isPeriod, type PeriodMonths } from "./periods.js";
+import { addMonths } from "./time.js";
 
 export interface OrderResult {
   order: OrderRow;
@@ -32,6 +33,8 @@ export interface RenewalQuote {
   balanceAfterCents: number;
   periodStart: number;
   periodEnd: number;
+  /** The instant whose day of month and time of day the period ends on. */
+  anniversary: number;
 }
 
 function checkPeriod(months: number): PeriodMonths {
@@ -47,18 +50,23 @@ function checkPeriod(months: number): PeriodMonths {
 
 /**
  * When a renewal bought at `now` runs: from the current expiry while the instance has not
- * expired (also when an admin disabled it), from `now` once it has expired.
+ * expired (also when an admin disabled it), from `now` once it has expired. Months are
+ * counted in `zone` from the subscription's anniversary, which a lapsed subscription
+ * restarts at `now`.
  */
 export function renewalPeriod(
   instance: InstanceRow,
   now: number,
   months: PeriodMonths,
-): { start: number; end: number } {
+  zone: string,
+): { start: number; end: number; anniversary: number } {
   if (lifecycleOf(instance, now).state === "released") {
     throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
   }
-  const start = Math.max(now, instance.expires_at);
-  return { start, end: addMonths(start, months) };
+  const expired = now >= instance.expires_at;
+  const start = expired ? now : instance.expires_at;
+  const anniversary = expired ? now : (instance.anniversary_at ?? instance.expires_at);
+  return { start, end: addMonths(start, months, zone, anniversary), anniversary };
 }
 
 async function quoteWith(
@@ -68,7 +76,7 @@ async function quoteWith(
   months: PeriodMonths,
 ): Promise<RenewalQuote> {
   const now = ctx.clock();
-  const { start, end } = renewalPeriod(instance, now, months);
+  const { start, end, anniversary } = renewalPeriod(instance, now, months, ctx.timezone);
   const price = await priceAt({ tx }, instance.site, now);
   const amountCents = price.unit_cents * months;
   const balanceCents = await getBalance({ tx });
@@ -81,6 +89,7 @@ async function quoteWith(
     balanceAfterCents: balanceCents - amountCents,
     periodStart: start,
     periodEnd: end,
+    anniversary,
   };
 }
 
@@ -220,6 +229,7 @@ export async function renew(
         // A new period starts with fresh reminders: an old snooze no longer applies.
         await updateInstance({ tx }, instance.id, {
           expires_at: quote.periodEnd,
+          anniversary_at: quote.anniversary,
           snoozed_until: null,
           updated_at: ctx.clock(),
         });
@@ -231,6 +241,7 @@ export async function renew(
         const renewed = {
           ...instance,
           expires_at: quote.periodEnd,
+          anniversary_at: quote.anniversary,
           snoozed_until: null,
           updated_at: ctx.clock(),
         };
@@ -307,7 +318,8 @@ export async function purchase(
           id: newInstanceId(),
           name: input.name,
           site: input.site,
-          expires_at: addMonths(now, months),
+          expires_at: addMonths(now, months, ctx.timezone),
+          anniversary_at: now,
           admin_disabled_at: null,
           released_at: null,
           channel: input.channel,
