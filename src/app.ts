@@ -4,20 +4,14 @@ import { WebClient } from "@slack/web-api";
 import { Cron } from "croner";
 import type { Knex } from "knex";
 import type { BillingContext } from "./billing/context.js";
+import { timerSettings } from "./billing/expiry.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { registerListeners } from "./listeners.js";
 import { requestGuard } from "./slack/guard.js";
 import { dialectOf } from "./store/db.js";
-import { slackPoster } from "./timer/slack-poster.js";
-import {
-  type Poster,
-  type SweepOptions,
-  type SweepSummary,
-  summaryLine,
-  sweep,
-  timerSettings,
-} from "./timer/sweep.js";
+import { type Poster, slackPoster } from "./timer/poster.js";
+import { type SweepOptions, type SweepSummary, summaryLine, sweep } from "./timer/sweep.js";
 
 export interface AppDeps {
   db: Knex;

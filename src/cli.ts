@@ -6,6 +6,7 @@ import { topup } from "./billing/account.js";
 import { billCsv, monthBill } from "./billing/bills.js";
 import { type BillingContext, cliActor } from "./billing/context.js";
 import { BillingError } from "./billing/errors.js";
+import { timerSettings } from "./billing/expiry.js";
 import { importInstances } from "./billing/import.js";
 import { formatUsd, parseAmount } from "./billing/money.js";
 import { billingCycle, parseIsoInstant } from "./billing/time.js";
@@ -20,8 +21,8 @@ import {
 import { backupSqlite } from "./store/backup.js";
 import { openDatabase } from "./store/db.js";
 import { applyMigrations } from "./store/migrate.js";
-import { slackPoster } from "./timer/slack-poster.js";
-import { summaryLine, sweep, timerSettings } from "./timer/sweep.js";
+import { slackPoster } from "./timer/poster.js";
+import { rehearse, summaryLine, sweep } from "./timer/sweep.js";
 
 export const USAGE = `Usage: kms-bot <command>
 
@@ -162,10 +163,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           clock = () => at;
         }
         const timer = config as TimerConfig;
-        const poster = dryRun
-          ? null
-          : slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL);
-        const summary = await sweep({ ...ctx, clock }, timerSettings(timer), poster, { dryRun });
+        const settings = timerSettings(timer);
+        const summary = dryRun
+          ? await rehearse({ ...ctx, clock }, settings)
+          : await sweep(
+              { ...ctx, clock },
+              settings,
+              slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL),
+            );
         for (const action of summary.actions) io.stdout(`${action}\n`);
         io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);
         return summary.failed > 0 ? 1 : 0;

@@ -3,25 +3,20 @@ import { z } from "zod";
 import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
 import { getInstance, insertInstance, lockInstance, updateInstance } from "../store/instances.js";
-import { debit, getBalance, getChargeForOrder, insertLedgerEntry } from "../store/ledger.js";
-import { getOrderByKey, insertOrder } from "../store/orders.js";
+import { getBalance } from "../store/ledger.js";
 import { priceAt } from "../store/prices.js";
-import { type InstanceRow, type OrderRow, type Site, siteSchema } from "../store/rows.js";
+import { type InstanceRow, type Site, siteSchema } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
+import { charge, checkPeriod, checkShownPrice, type OrderResult, replayOrder } from "./charge.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
 import { lifecycleOf } from "./lifecycle.js";
 import { isPeriod, type PeriodMonths } from "./periods.js";
+
 import { addMonths } from "./time.js";
 
-export interface OrderResult {
-  order: OrderRow;
-  instance: InstanceRow;
-  balanceAfterCents: number;
-  /** True when the idempotency key had been used already: this is the earlier order. */
-  replayed: boolean;
-}
+export type { OrderResult } from "./charge.js";
 
 export interface RenewalQuote {
   instance: InstanceRow;
@@ -35,17 +30,6 @@ export interface RenewalQuote {
   periodEnd: number;
   /** The instant whose day of month and time of day the period ends on. */
   anniversary: number;
-}
-
-function checkPeriod(months: number): PeriodMonths {
-  if (!isPeriod(months)) {
-    throw new BillingError({
-      code: "INVALID_INPUT",
-      field: "period",
-      problem: `${months} months is not on sale`,
-    });
-  }
-  return months;
 }
 
 /**
@@ -105,65 +89,6 @@ export async function quoteRenewal(
   return quoteWith(ctx, ctx.db, instance, period);
 }
 
-/** Refuses to charge a price other than the one the person saw and accepted. */
-function checkShownPrice(unitCents: number, shown: number | undefined): void {
-  if (shown !== undefined && shown !== unitCents) {
-    throw new BillingError({ code: "PRICE_CHANGED", unitCents, shownUnitCents: shown });
-  }
-}
-
-function shortfall(priceCents: number, balanceCents: number): BillingError {
-  return new BillingError({
-    code: "INSUFFICIENT_BALANCE",
-    priceCents,
-    balanceCents,
-    shortfallCents: priceCents - balanceCents,
-  });
-}
-
-/** Debits the account and writes the order and its ledger line; the caller holds the transaction. */
-async function charge(
-  ctx: BillingContext,
-  tx: Db,
-  actor: Actor,
-  order: Omit<OrderRow, "id" | "refunded_cents" | "created_by" | "created_at">,
-): Promise<{ order: OrderRow; balanceAfterCents: number }> {
-  const now = ctx.clock();
-  const after = await debit({ tx }, order.amount_cents, now);
-  if (after === undefined) throw shortfall(order.amount_cents, await getBalance({ tx }));
-  const row = await insertOrder({ tx }, { ...order, created_by: actorId(actor), created_at: now });
-  await insertLedgerEntry(
-    { tx },
-    {
-      kind: order.kind,
-      amount_cents: -order.amount_cents,
-      balance_after_cents: after,
-      order_id: row.id,
-      instance_id: order.instance_id,
-      actor: actorId(actor),
-      idempotency_key: null,
-      created_at: now,
-    },
-  );
-  return { order: row, balanceAfterCents: after };
-}
-
-/** Looks up the order an idempotency key produced, checking it is the same request. */
-async function replayOrder(
-  ctx: BillingContext,
-  key: string,
-  matches: (order: OrderRow) => boolean,
-): Promise<OrderResult | undefined> {
-  const order = await getOrderByKey({ tx: ctx.db }, key);
-  if (!order) return undefined;
-  if (!matches(order)) throw new BillingError({ code: "IDEMPOTENCY_CONFLICT", key });
-  const instance = await getInstance({ tx: ctx.db }, order.instance_id);
-  const chargeLine = await getChargeForOrder({ tx: ctx.db }, order.id);
-  if (!instance || !chargeLine)
-    throw new Error(`order ${order.id} is missing its instance or ledger line`);
-  return { order, instance, balanceAfterCents: chargeLine.balance_after_cents, replayed: true };
-}
-
 export interface RenewInput {
   instanceId: string;
   months: number;
@@ -213,41 +138,57 @@ export async function renew(
         ) {
           throw new BillingError({ code: "PERIOD_CHANGED", instanceId: instance.id });
         }
-        const quote = await quoteWith(ctx, tx, instance, months);
-        checkShownPrice(quote.unitCents, input.expectedUnitCents);
-        const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
-          kind: "renewal",
-          instance_id: instance.id,
-          site: instance.site,
-          months,
-          unit_cents: quote.unitCents,
-          amount_cents: quote.amountCents,
-          period_start: quote.periodStart,
-          period_end: quote.periodEnd,
-          idempotency_key: key,
-        });
-        // A new period starts with fresh reminders: an old snooze no longer applies.
-        await updateInstance({ tx }, instance.id, {
-          expires_at: quote.periodEnd,
-          anniversary_at: quote.anniversary,
-          snoozed_until: null,
-          updated_at: ctx.clock(),
-        });
-        await audit(ctx, tx, actor, "instance.renew", instance.id, {
-          months,
-          idempotencyKey: key,
-          orderId: order.id,
-        });
-        const renewed = {
-          ...instance,
-          expires_at: quote.periodEnd,
-          anniversary_at: quote.anniversary,
-          snoozed_until: null,
-          updated_at: ctx.clock(),
-        };
-        return { order, instance: renewed, balanceAfterCents, replayed: false };
+        return renewLocked(ctx, tx, actor, instance, months, key, input.expectedUnitCents);
       }),
   );
+}
+
+/**
+ * The renewal itself, for a caller holding the instance's lock in transaction `tx`: quotes at
+ * today's price, charges, extends `expires_at` and writes the audit entry.
+ */
+export async function renewLocked(
+  ctx: BillingContext,
+  tx: Db,
+  actor: Actor,
+  instance: InstanceRow,
+  months: PeriodMonths,
+  key: string | null,
+  expectedUnitCents?: number,
+): Promise<OrderResult> {
+  const quote = await quoteWith(ctx, tx, instance, months);
+  checkShownPrice(quote.unitCents, expectedUnitCents);
+  const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
+    kind: "renewal",
+    instance_id: instance.id,
+    site: instance.site,
+    months,
+    unit_cents: quote.unitCents,
+    amount_cents: quote.amountCents,
+    period_start: quote.periodStart,
+    period_end: quote.periodEnd,
+    idempotency_key: key,
+  });
+  // A new period starts with fresh reminders: an old snooze no longer applies.
+  await updateInstance({ tx }, instance.id, {
+    expires_at: quote.periodEnd,
+    anniversary_at: quote.anniversary,
+    snoozed_until: null,
+    updated_at: ctx.clock(),
+  });
+  await audit(ctx, tx, actor, "instance.renew", instance.id, {
+    months,
+    idempotencyKey: key,
+    orderId: order.id,
+  });
+  const renewed = {
+    ...instance,
+    expires_at: quote.periodEnd,
+    anniversary_at: quote.anniversary,
+    snoozed_until: null,
+    updated_at: ctx.clock(),
+  };
+  return { order, instance: renewed, balanceAfterCents, replayed: false };
 }
 
 const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
