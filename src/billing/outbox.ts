@@ -1,4 +1,5 @@
 import { transaction } from "../store/db.js";
+import { pruneProcessedEvents } from "../store/faq.js";
 import { getInstance, updateInstance } from "../store/instances.js";
 import type { InstanceRow, Site, TicketRow, WarningRow } from "../store/rows.js";
 import { closeOpenTicketFor } from "../store/tickets.js";
@@ -165,6 +166,14 @@ export async function recordTransition(
     );
     return { done: true, closedTicket };
   });
+}
+
+/** How long an answered Slack event is remembered (Slack retries within minutes). */
+export const EVENT_MEMORY_MS = 24 * 3_600_000;
+
+/** Forgets Slack events answered more than a day ago; returns how many. */
+export function pruneAnsweredEvents(ctx: BillingContext): Promise<number> {
+  return pruneProcessedEvents({ tx: ctx.db }, ctx.clock() - EVENT_MEMORY_MS);
 }
 
 /** Pending warnings whose time has come, oldest first, at most `limit`. */

@@ -19,6 +19,7 @@ import {
   enqueuePlanned,
   firstExpiryFrom,
   nextPendingWarningAt,
+  pruneAnsweredEvents,
   recordAutoRenewal,
   recordTransition,
   releaseSweepLease,
@@ -106,6 +107,7 @@ export async function sweep(
     summary.posted = counts.posted;
     summary.failed = counts.failed;
     summary.nextDueAt = await nextDue(ctx, settings, candidates);
+    await pruneAnsweredEvents(ctx);
     return summary;
   } finally {
     await releaseSweepLease(ctx, holder);
