@@ -25,6 +25,10 @@ export async function up(knex: Knex): Promise<void> {
     t.integer("line").notNullable();
     // The instance row before this import touched it (JSON); null when the import created it.
     t.text("before").nullable();
+    // The fields this import wrote (JSON): a rollback restores a field only while it still holds them.
+    t.text("after").notNullable();
+    // What the report says about the row (JSON: outcome, changed and refused fields).
+    t.text("outcome").notNullable();
     t.primary(["import_id", "instance_id"]);
   });
   await knex.schema.alterTable("processed_events", (t) => {

@@ -7,7 +7,12 @@ import { billCsv, monthBill } from "./billing/bills.js";
 import { type BillingContext, cliActor } from "./billing/context.js";
 import { BillingError } from "./billing/errors.js";
 import { timerSettings } from "./billing/expiry.js";
-import { importInstances } from "./billing/import.js";
+import {
+  type ImportResult,
+  importInstances,
+  resumeImport,
+  rollbackImport,
+} from "./billing/import-run.js";
 import { formatUsd, parseAmount } from "./billing/money.js";
 import { billingCycle, parseIsoInstant } from "./billing/time.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -27,7 +32,12 @@ import { rehearse, summaryLine, sweep } from "./timer/sweep.js";
 export const USAGE = `Usage: kms-bot <command>
 
   migrate                                  apply database migrations
-  import <file.csv>                        upsert instances (instance_id,name,site,expires_at,channel,owner)
+  import <file.csv> [--force-dates]        upsert instances (instance_id,name,site,expires_at,channel,owner),
+                                           reporting per row what changed and what was refused; an existing
+                                           expiry moves only with --force-dates (audited), never before a
+                                           period the bot sold
+  import --resume <id> <file.csv>          finish an import a crash interrupted (same file)
+  import --rollback <id>                   undo an interrupted import
   topup <amount>                           add a recharge to the prepaid balance, e.g. 1,000.50
   bills [--month YYYY-MM] [--out file.csv] export a month's bill lines as CSV (default: this month, to stdout)
   backup <file.sqlite3>                    consistent online copy of the SQLite database (restore: stop the
@@ -87,22 +97,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           applied.length > 0 ? `Applied ${applied.join(", ")}\n` : "Database is up to date.\n",
         );
         return 0;
-      case "import": {
-        const [file, extra] = rest;
-        if (file === undefined || extra !== undefined)
-          return usage(io, "import takes one file: kms-bot import <file.csv>");
-        let csv: string;
-        try {
-          csv = readFileSync(file, "utf8");
-        } catch (error) {
-          return fail(io, fileProblem(file, error));
-        }
-        const result = await importInstances(ctx, cliActor, csv);
-        io.stdout(
-          `Imported ${result.created + result.updated} instance(s): ${result.created} new, ${result.updated} updated.\n`,
-        );
-        return 0;
-      }
+      case "import":
+        return await importCommand(io, ctx, rest);
       case "topup": {
         if (rest.length !== 1) return usage(io, "topup takes one amount: kms-bot topup 1,000.50");
         const { entry } = await topup(ctx, cliActor, parseAmount(rest[0]));
@@ -144,37 +140,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
         return 0;
       }
-      case "sweep": {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          options: { at: { type: "string" }, "dry-run": { type: "boolean" } },
-          strict: true,
-          allowPositionals: true,
-        });
-        if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
-        let clock = io.clock;
-        if (values.at !== undefined) {
-          const at = parseIsoInstant(values.at, ctx.timezone);
-          if (at === undefined)
-            return usage(
-              io,
-              `--at "${values.at}" is not an ISO 8601 time such as 2026-12-01T09:00:00Z`,
-            );
-          clock = () => at;
-        }
-        const timer = config as TimerConfig;
-        const settings = timerSettings(timer);
-        const summary = dryRun
-          ? await rehearse({ ...ctx, clock }, settings)
-          : await sweep(
-              { ...ctx, clock },
-              settings,
-              slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL),
-            );
-        for (const action of summary.actions) io.stdout(`${action}\n`);
-        io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);
-        return summary.failed > 0 ? 1 : 0;
-      }
+      case "sweep":
+        return await sweepCommand(io, ctx, rest, config as TimerConfig);
       default:
         return usage(io, `unknown command "${command}"`);
     }
@@ -190,6 +157,92 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await db.destroy();
   }
+}
+
+/** `kms-bot import`: a file, or `--resume <id> <file>`, or `--rollback <id>`. */
+async function importCommand(io: CliIo, ctx: BillingContext, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      "force-dates": { type: "boolean" },
+      resume: { type: "string" },
+      rollback: { type: "string" },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.rollback !== undefined) {
+    if (positionals.length > 0) return usage(io, "import --rollback takes an import id only");
+    await rollbackImport(ctx, cliActor, values.rollback);
+    io.stdout(`Rolled back import ${values.rollback}.\n`);
+    return 0;
+  }
+  const [file, extra] = positionals;
+  if (file === undefined || extra !== undefined)
+    return usage(io, "import takes one file: kms-bot import <file.csv>");
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    return fail(io, fileProblem(file, error));
+  }
+  const result =
+    values.resume !== undefined
+      ? await resumeImport(ctx, cliActor, values.resume, bytes)
+      : await importInstances(ctx, cliActor, bytes, { forceDates: values["force-dates"] });
+  io.stdout(importReport(result));
+  return 0;
+}
+
+/** One line per row that changed or was refused something, then the totals. */
+export function importReport(r: ImportResult): string {
+  const lines = r.rows
+    .filter((row) => row.outcome !== "unchanged" || row.refused.length > 0)
+    .map((row) => {
+      const parts = [
+        row.outcome === "created" ? "created" : "",
+        row.outcome === "updated" ? `updated ${row.changed.join(", ")}` : "",
+        ...row.refused.map((why) => `refused: ${why}`),
+      ].filter(Boolean);
+      return `line ${row.line} ${row.instanceId}: ${parts.join("; ")}\n`;
+    });
+  const refused = r.refused > 0 ? `; ${r.refused} row(s) with a refused change` : "";
+  return `${lines.join("")}Imported ${r.rows.length} instance(s): ${r.created} new, ${r.updated} updated, ${r.unchanged} unchanged${refused}. Import id ${r.importId}.\n`;
+}
+
+/** `kms-bot sweep [--at <ISO time>] [--dry-run]`. */
+async function sweepCommand(
+  io: CliIo,
+  ctx: BillingContext,
+  args: string[],
+  timer: TimerConfig,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { at: { type: "string" }, "dry-run": { type: "boolean" } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const dryRun = values["dry-run"] === true;
+  if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
+  let clock = io.clock;
+  if (values.at !== undefined) {
+    const at = parseIsoInstant(values.at, ctx.timezone);
+    if (at === undefined)
+      return usage(io, `--at "${values.at}" is not an ISO 8601 time such as 2026-12-01T09:00:00Z`);
+    clock = () => at;
+  }
+  const settings = timerSettings(timer);
+  const summary = dryRun
+    ? await rehearse({ ...ctx, clock }, settings)
+    : await sweep(
+        { ...ctx, clock },
+        settings,
+        slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL),
+      );
+  for (const action of summary.actions) io.stdout(`${action}\n`);
+  io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);
+  return summary.failed > 0 ? 1 : 0;
 }
 
 /** A file system failure in words: which file, and what is wrong with it. */

@@ -11,6 +11,7 @@ import { charge, checkPeriod, checkShownPrice, type OrderResult, replayOrder } f
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
+import { instanceName } from "./names.js";
 import { lifecycleOf } from "./lifecycle.js";
 import { isPeriod, type PeriodMonths } from "./periods.js";
 
@@ -195,12 +196,7 @@ const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 
 export const purchaseInput = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, "is missing")
-    .max(200, "is longer than 200 characters")
-    .refine((s) => !/\p{Cc}/u.test(s), "contains control characters"),
+  name: instanceName("is missing"),
   site: siteSchema,
   months: z.number().int().refine(isPeriod, "is not a subscription period on sale"),
   channel: z.string().regex(SLACK_CHANNEL, "is not a Slack channel id").nullable().default(null),
