@@ -107,28 +107,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         );
         return 0;
       }
-      case "bills": {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          options: { month: { type: "string" }, out: { type: "string" } },
-          strict: true,
-          allowPositionals: true,
-        });
-        if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
-        const month = values.month ?? billingCycle(io.clock(), ctx.timezone);
-        const csv = billCsv(await monthBill(ctx, month), ctx.timezone);
-        if (values.out) {
-          try {
-            writeAtomically(values.out, csv);
-          } catch (error) {
-            return fail(io, fileProblem(values.out, error));
-          }
-          io.stdout(`Wrote ${values.out}\n`);
-        } else {
-          io.stdout(csv);
-        }
-        return 0;
-      }
+      case "bills":
+        return await billsCommand(io, ctx, rest);
       case "backup": {
         const [file, extra] = rest;
         if (file === undefined || extra !== undefined)
@@ -208,6 +188,30 @@ export function importReport(r: ImportResult): string {
     });
   const refused = r.refused > 0 ? `; ${r.refused} row(s) with a refused change` : "";
   return `${lines.join("")}Imported ${r.rows.length} instance(s): ${r.created} new, ${r.updated} updated, ${r.unchanged} unchanged${refused}. Import id ${r.importId}.\n`;
+}
+
+/** `kms-bot bills [--month YYYY-MM] [--out file.csv]`. */
+async function billsCommand(io: CliIo, ctx: BillingContext, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { month: { type: "string" }, out: { type: "string" } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
+  const month = values.month ?? billingCycle(io.clock(), ctx.timezone);
+  const csv = billCsv(await monthBill(ctx, month), ctx.timezone);
+  if (values.out) {
+    try {
+      writeAtomically(values.out, csv);
+    } catch (error) {
+      return fail(io, fileProblem(values.out, error));
+    }
+    io.stdout(`Wrote ${values.out}\n`);
+  } else {
+    io.stdout(csv);
+  }
+  return 0;
 }
 
 /** `kms-bot sweep [--at <ISO time>] [--dry-run]`. */
