@@ -21,7 +21,11 @@ export type BillingFailure =
       shortfallCents: number;
     }
   | { code: "INSTANCE_RELEASED"; instanceId: string }
-  | { code: "NOT_FOUND"; entity: "instance" | "order" | "ticket" | "admin" | "faq" | "import"; id: string }
+  | {
+      code: "NOT_FOUND";
+      entity: "instance" | "order" | "ticket" | "admin" | "faq" | "import";
+      id: string;
+    }
   | { code: "FORBIDDEN"; action: string; admins: readonly string[]; ownerAllowed?: boolean }
   | { code: "INVALID_INPUT"; field: string; problem: string }
   | { code: "INVALID_STATE"; instanceId: string; problem: string }

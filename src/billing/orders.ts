@@ -11,8 +11,8 @@ import { charge, checkPeriod, checkShownPrice, type OrderResult, replayOrder } f
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
-import { instanceName } from "./names.js";
 import { lifecycleOf } from "./lifecycle.js";
+import { instanceName } from "./names.js";
 import { isPeriod, type PeriodMonths } from "./periods.js";
 
 import { addMonths } from "./time.js";
