@@ -5,6 +5,7 @@ import * as tickets from "./20261126170000_tickets.js";
 import * as faq from "./20261126180000_faq.js";
 import * as seenRequests from "./20261126190000_seen_requests.js";
 import * as accountOrders from "./20261130120000_account_orders.js";
+import * as moneyAndDates from "./20261130130000_money_and_dates.js";
 
 /** Every migration, oldest first. Add new files here as well as to the folder. */
 export const migrations: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -14,4 +15,5 @@ export const migrations: ReadonlyArray<readonly [name: string, migration: Knex.M
   ["20261126180000_faq", faq],
   ["20261126190000_seen_requests", seenRequests],
   ["20261130120000_account_orders", accountOrders],
+  ["20261130130000_money_and_dates", moneyAndDates],
 ];

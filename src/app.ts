@@ -11,6 +11,7 @@ import { WebClient } from "@slack/web-api";
 import { Cron } from "croner";
 import type { Knex } from "knex";
 import type { BillingContext } from "./billing/context.js";
+import { timerSettings } from "./billing/expiry.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { registerListeners } from "./listeners.js";
@@ -22,15 +23,8 @@ import { requestLog } from "./ops/requests.js";
 import { close, listen, type OpsRoute, opsServer } from "./ops/server.js";
 import { type SocketConnection, socketConnection } from "./ops/socket.js";
 import { requestGuard } from "./slack/guard.js";
-import { slackPoster } from "./timer/slack-poster.js";
-import {
-  type Poster,
-  type SweepOptions,
-  type SweepSummary,
-  summaryLine,
-  sweep,
-  timerSettings,
-} from "./timer/sweep.js";
+import { type Poster, slackPoster } from "./timer/poster.js";
+import { type SweepOptions, type SweepSummary, summaryLine, sweep } from "./timer/sweep.js";
 
 export interface AppDeps {
   db: Knex;
@@ -244,7 +238,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
   };
 }
 
-/** The sweep, counted and timed in the metrics (dry runs are rehearsals: not counted). */
+/** The sweep, counted and timed in the metrics. */
 function measuredSweep(
   metrics: Metrics,
   run: (options?: SweepOptions) => Promise<SweepSummary>,
@@ -254,11 +248,10 @@ function measuredSweep(
     const seconds = () => (performance.now() - started) / 1000;
     try {
       const summary = await run(options);
-      if (!options?.dryRun) metrics.sweep(summary, seconds());
+      metrics.sweep(summary, seconds());
       return summary;
     } catch (error) {
-      if (!options?.dryRun)
-        metrics.sweep(error instanceof Error ? error : new Error(String(error)), seconds());
+      metrics.sweep(error instanceof Error ? error : new Error(String(error)), seconds());
       throw error;
     }
   };

@@ -9,7 +9,13 @@ import { topup } from "./billing/account.js";
 import { billCsv, orderLabel } from "./billing/bills.js";
 import { type BillingContext, cliActor } from "./billing/context.js";
 import { BillingError } from "./billing/errors.js";
-import { importInstances } from "./billing/import.js";
+import { timerSettings } from "./billing/expiry.js";
+import {
+  type ImportResult,
+  importInstances,
+  resumeImport,
+  rollbackImport,
+} from "./billing/import-run.js";
 import { formatUsd, parseAmount } from "./billing/money.js";
 import { parsePeriod, periodLabel } from "./billing/periods.js";
 import { type BillingProvider, localProvider } from "./billing/provider.js";
@@ -25,13 +31,18 @@ import {
 import { backupSqlite } from "./store/backup.js";
 import { openDatabase } from "./store/db.js";
 import { applyMigrations } from "./store/migrate.js";
-import { slackPoster } from "./timer/slack-poster.js";
-import { summaryLine, sweep, timerSettings } from "./timer/sweep.js";
+import { slackPoster } from "./timer/poster.js";
+import { rehearse, summaryLine, sweep } from "./timer/sweep.js";
 
 export const USAGE = `Usage: kms-bot <command>
 
   migrate                                  apply database migrations
-  import <file.csv>                        upsert instances (instance_id,name,site,expires_at,channel,owner)
+  import <file.csv> [--force-dates]        upsert instances (instance_id,name,site,expires_at,channel,owner),
+                                           reporting per row what changed and what was refused; an existing
+                                           expiry moves only with --force-dates (audited), never before a
+                                           period the bot sold
+  import --resume <id> <file.csv>          finish an import a crash interrupted (same file)
+  import --rollback <id>                   undo an interrupted import
   topup <amount>                           add a recharge to the prepaid balance, e.g. 1,000.50
   bills [--month YYYY-MM] [--out file.csv] export a month's bill lines as CSV (default: this month, to stdout)
   backup <file.sqlite3>                    consistent online copy of the SQLite database (restore: stop the
@@ -97,26 +108,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           applied.length > 0 ? `Applied ${applied.join(", ")}\n` : "Database is up to date.\n",
         );
         return 0;
-      case "import": {
-        const [file, extra] = rest;
-        if (file === undefined || extra !== undefined)
-          return usage(io, "import takes one file: kms-bot import <file.csv>");
-        let csv: string;
-        try {
-          csv = readFileSync(file, "utf8");
-        } catch (error) {
-          return fail(io, fileProblem(file, error));
-        }
-        // With the account, rows with an empty expires_at take the account's date: sync first.
-        if (provider.kind === "alibaba") await provider.sync(ctx, cliActor);
-        const result = await importInstances(ctx, cliActor, csv, {
-          emptyExpiry: provider.kind === "alibaba",
-        });
-        io.stdout(
-          `Imported ${result.created + result.updated} instance(s): ${result.created} new, ${result.updated} updated.\n`,
-        );
-        return 0;
-      }
+      case "import":
+        return await importCommand(io, ctx, provider, rest);
       case "topup": {
         if (rest.length !== 1) return usage(io, "topup takes one amount: kms-bot topup 1,000.50");
         if (!provider.canTopUp)
@@ -127,30 +120,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         );
         return 0;
       }
-      case "bills": {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          options: { month: { type: "string" }, out: { type: "string" } },
-          strict: true,
-          allowPositionals: true,
-        });
-        if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
-        const month = values.month ?? billingCycle(io.clock(), ctx.timezone);
-        const bill = await provider.bill(ctx, month);
-        const csv =
-          bill.kind === "ledger" ? billCsv(bill.bill, ctx.timezone) : accountBillCsv(bill.bill);
-        if (values.out) {
-          try {
-            writeAtomically(values.out, csv);
-          } catch (error) {
-            return fail(io, fileProblem(values.out, error));
-          }
-          io.stdout(`Wrote ${values.out}\n`);
-        } else {
-          io.stdout(csv);
-        }
-        return 0;
-      }
+      case "bills":
+        return await billsCommand(io, ctx, provider, rest);
       case "backup": {
         const [file, extra] = rest;
         if (file === undefined || extra !== undefined)
@@ -162,33 +133,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
         return 0;
       }
-      case "sweep": {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          options: { at: { type: "string" }, "dry-run": { type: "boolean" } },
-          strict: true,
-          allowPositionals: true,
-        });
-        if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
-        let clock = io.clock;
-        if (values.at !== undefined) {
-          const at = parseIsoInstant(values.at, ctx.timezone);
-          if (at === undefined)
-            return usage(
-              io,
-              `--at "${values.at}" is not an ISO 8601 time such as 2026-12-01T09:00:00Z`,
-            );
-          clock = () => at;
-        }
-        const timer = config as TimerConfig;
-        const poster = dryRun
-          ? null
-          : slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL);
-        const summary = await sweep({ ...ctx, clock }, timerSettings(timer), poster, { dryRun });
-        for (const action of summary.actions) io.stdout(`${action}\n`);
-        io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);
-        return summary.failed > 0 ? 1 : 0;
-      }
+      case "sweep":
+        return await sweepCommand(io, ctx, rest, config as TimerConfig);
       case "sync":
         if (rest.length > 0) return usage(io, "sync takes no arguments");
         return await syncCommand(ctx, provider, io);
@@ -249,6 +195,133 @@ async function renewCommand(
     `${r.replayed ? "Already renewed" : "Renewed"} ${instanceId} for ${periodLabel(r.order.months)}: ${orderLabel(r.order.id)}${r.order.account_order_id ? ` (Alibaba Cloud order ${r.order.account_order_id})` : ""}, ${formatUsd(r.order.amount_cents)}. Expires ${isoInZone(r.instance.expires_at, ctx.timezone)}. Balance: ${formatUsd(r.balanceAfterCents)}.\n`,
   );
   return 0;
+}
+
+/** `kms-bot import`: a file, or `--resume <id> <file>`, or `--rollback <id>`. */
+async function importCommand(
+  io: CliIo,
+  ctx: BillingContext,
+  provider: BillingProvider,
+  args: string[],
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      "force-dates": { type: "boolean" },
+      resume: { type: "string" },
+      rollback: { type: "string" },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.rollback !== undefined) {
+    if (positionals.length > 0) return usage(io, "import --rollback takes an import id only");
+    await rollbackImport(ctx, cliActor, values.rollback);
+    io.stdout(`Rolled back import ${values.rollback}.\n`);
+    return 0;
+  }
+  const [file, extra] = positionals;
+  if (file === undefined || extra !== undefined)
+    return usage(io, "import takes one file: kms-bot import <file.csv>");
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    return fail(io, fileProblem(file, error));
+  }
+  // With the account, rows with an empty expires_at take the account's date: sync first.
+  const emptyExpiry = provider.kind === "alibaba";
+  if (emptyExpiry) await provider.sync(ctx, cliActor);
+  const result =
+    values.resume !== undefined
+      ? await resumeImport(ctx, cliActor, values.resume, bytes, { emptyExpiry })
+      : await importInstances(ctx, cliActor, bytes, {
+          forceDates: values["force-dates"],
+          emptyExpiry,
+        });
+  io.stdout(importReport(result));
+  return 0;
+}
+
+/** One line per row that changed or was refused something, then the totals. */
+export function importReport(r: ImportResult): string {
+  const lines = r.rows
+    .filter((row) => row.outcome !== "unchanged" || row.refused.length > 0)
+    .map((row) => {
+      const parts = [
+        row.outcome === "created" ? "created" : "",
+        row.outcome === "updated" ? `updated ${row.changed.join(", ")}` : "",
+        ...row.refused.map((why) => `refused: ${why}`),
+      ].filter(Boolean);
+      return `line ${row.line} ${row.instanceId}: ${parts.join("; ")}\n`;
+    });
+  const refused = r.refused > 0 ? `; ${r.refused} row(s) with a refused change` : "";
+  return `${lines.join("")}Imported ${r.rows.length} instance(s): ${r.created} new, ${r.updated} updated, ${r.unchanged} unchanged${refused}. Import id ${r.importId}.\n`;
+}
+
+/** `kms-bot bills [--month YYYY-MM] [--out file.csv]`. */
+async function billsCommand(
+  io: CliIo,
+  ctx: BillingContext,
+  provider: BillingProvider,
+  args: string[],
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { month: { type: "string" }, out: { type: "string" } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
+  const month = values.month ?? billingCycle(io.clock(), ctx.timezone);
+  const bill = await provider.bill(ctx, month);
+  const csv = bill.kind === "ledger" ? billCsv(bill.bill, ctx.timezone) : accountBillCsv(bill.bill);
+  if (values.out) {
+    try {
+      writeAtomically(values.out, csv);
+    } catch (error) {
+      return fail(io, fileProblem(values.out, error));
+    }
+    io.stdout(`Wrote ${values.out}\n`);
+  } else {
+    io.stdout(csv);
+  }
+  return 0;
+}
+
+/** `kms-bot sweep [--at <ISO time>] [--dry-run]`. */
+async function sweepCommand(
+  io: CliIo,
+  ctx: BillingContext,
+  args: string[],
+  timer: TimerConfig,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { at: { type: "string" }, "dry-run": { type: "boolean" } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const dryRun = values["dry-run"] === true;
+  if (positionals.length > 0) return usage(io, `unexpected argument ${positionals[0]}`);
+  let clock = io.clock;
+  if (values.at !== undefined) {
+    const at = parseIsoInstant(values.at, ctx.timezone);
+    if (at === undefined)
+      return usage(io, `--at "${values.at}" is not an ISO 8601 time such as 2026-12-01T09:00:00Z`);
+    clock = () => at;
+  }
+  const settings = timerSettings(timer);
+  const summary = dryRun
+    ? await rehearse({ ...ctx, clock }, settings)
+    : await sweep(
+        { ...ctx, clock },
+        settings,
+        slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL),
+      );
+  for (const action of summary.actions) io.stdout(`${action}\n`);
+  io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);
+  return summary.failed > 0 ? 1 : 0;
 }
 
 /** A file system failure in words: which file, and what is wrong with it. */

@@ -1,7 +1,9 @@
 import type { App, BlockAction, Logger } from "@slack/bolt";
 import { z } from "zod";
 import { userActor } from "../billing/context.js";
+import { snoozeUntil } from "../billing/expiry.js";
 import { snoozeReminders, wontRenew } from "../billing/instances.js";
+import { warningFacts } from "../billing/outbox.js";
 import { slackDate } from "../blocks/common.js";
 import {
   SNOOZE,
@@ -14,7 +16,6 @@ import type { ListenerDeps } from "../listeners.js";
 import { userMessage } from "../slack/errors.js";
 import type { WarningRow } from "../store/rows.js";
 import { getWarning } from "../store/warnings.js";
-import { snoozeUntil, warningFacts } from "../timer/sweep.js";
 
 const snoozeValue = z.string().regex(/^(1d|3d|next):(\d{1,12})$/);
 const warningId = z

@@ -106,7 +106,7 @@ export async function quoteOnAccount(
   const instance = await getInstance({ tx: ctx.db }, instanceId);
   if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
   const now = ctx.clock();
-  const { start, end } = renewalPeriod(instance, now, period);
+  const { start, end, anniversary } = renewalPeriod(instance, now, period, ctx.timezone);
   let amountCents: number;
   let source: ProviderQuote["source"] = "account";
   try {
@@ -120,6 +120,7 @@ export async function quoteOnAccount(
   return {
     instance,
     months: period,
+    anniversary,
     // The account quotes a total; the monthly figure is its share, for display.
     unitCents: Math.floor(amountCents / period),
     amountCents,

@@ -10,6 +10,13 @@ export function ticketLabel(id: number): string {
   return `TKT-${String(id).padStart(4, "0")}`;
 }
 
+/** Who decided something, as a person reads it: a Slack mention, or what the system actor is. */
+export function deciderName(decidedBy: string): string {
+  if (decidedBy === "timer") return "the expiry timer";
+  if (decidedBy === "cli") return "the command line";
+  return `<@${decidedBy}>`;
+}
+
 /** Every way a billing operation can be refused, with what a person needs to act on it. */
 export type BillingFailure =
   | {
@@ -21,12 +28,17 @@ export type BillingFailure =
       account?: true;
     }
   | { code: "INSTANCE_RELEASED"; instanceId: string }
-  | { code: "NOT_FOUND"; entity: "instance" | "order" | "ticket" | "admin" | "faq"; id: string }
+  | {
+      code: "NOT_FOUND";
+      entity: "instance" | "order" | "ticket" | "admin" | "faq" | "import";
+      id: string;
+    }
   | { code: "FORBIDDEN"; action: string; admins: readonly string[]; ownerAllowed?: boolean }
   | { code: "INVALID_INPUT"; field: string; problem: string }
   | { code: "INVALID_STATE"; instanceId: string; problem: string }
   | { code: "IDEMPOTENCY_CONFLICT"; key: string }
   | { code: "PERIOD_CHANGED"; instanceId: string }
+  | { code: "AUTO_RENEWAL_STOPPED"; instanceId: string; reason: string }
   | { code: "PRICE_CHANGED"; unitCents: number; shownUnitCents: number }
   | { code: "TICKET_CLOSED"; ticketId: number; status: string; decidedBy: string | null }
   /** Alibaba Cloud did not answer (timeout, 5xx, throttled past the retries): nothing changed. */
@@ -84,8 +96,10 @@ export function describeFailure(f: BillingFailure): string {
       return `The price changed to ${formatUsd(f.unitCents)} per month since this form showed ${formatUsd(f.shownUnitCents)}; nothing was charged. Check the new total and submit again.`;
     case "PERIOD_CHANGED":
       return `Instance ${f.instanceId} was renewed meanwhile; nothing was charged.`;
+    case "AUTO_RENEWAL_STOPPED":
+      return `Instance ${f.instanceId} is no longer to be auto-renewed (${f.reason}); nothing was charged.`;
     case "TICKET_CLOSED":
-      return `${ticketLabel(f.ticketId)} is already ${f.status}${f.decidedBy ? ` (by <@${f.decidedBy}>)` : ""}; nothing was changed.`;
+      return `${ticketLabel(f.ticketId)} is already ${f.status}${f.decidedBy ? ` (by ${deciderName(f.decidedBy)})` : ""}; nothing was changed.`;
     case "IDEMPOTENCY_CONFLICT":
       return `Request ${f.key} was already used for a different order; start a new request.`;
     case "ACCOUNT_UNAVAILABLE":

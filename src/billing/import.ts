@@ -1,12 +1,9 @@
 import { z } from "zod";
-import { CsvError, parseCsv } from "../lib/csv.js";
-import { transaction } from "../store/db.js";
-import { getInstance, insertInstance, updateInstance } from "../store/instances.js";
+import { CsvError, decodeUtf8, parseCsv } from "../lib/csv.js";
 import { SITES } from "../store/rows.js";
-import { audit, requireAdmin } from "./admins.js";
-import type { Actor, BillingContext } from "./context.js";
 import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
+import { instanceName } from "./names.js";
 import { parseIsoInstant } from "./time.js";
 
 export const IMPORT_COLUMNS = [
@@ -34,12 +31,7 @@ const importRow = (zone: string, emptyExpiry: boolean) =>
         /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
         "must be 1-64 letters, digits, dots, dashes or underscores",
       ),
-    name: z
-      .string()
-      .trim()
-      .min(1, "is empty")
-      .max(200, "is longer than 200 characters")
-      .refine((s) => !/\p{Cc}/u.test(s), "contains control characters"),
+    name: instanceName(),
     site: z
       .string()
       .trim()
@@ -64,7 +56,7 @@ const importRow = (zone: string, emptyExpiry: boolean) =>
 /** A validated row and its line; `expires_at` is null only where the account's date is taken. */
 export type ImportRow = z.output<ReturnType<typeof importRow>> & { line: number };
 
-export interface ImportOptions {
+export interface ParseOptions {
   /**
    * KMS_PROVIDER=alibaba: an empty `expires_at` takes the date the account has for the
    * instance (which must then be on the account, i.e. synced).
@@ -82,13 +74,13 @@ function bad(line: number, problem: string): BillingError {
  * any order). Throws on the first bad row with its line number; returns every row otherwise.
  */
 export function parseInstanceCsv(
-  text: string,
+  file: string | Uint8Array,
   zone: string,
-  options: ImportOptions = {},
+  options: ParseOptions = {},
 ): ImportRow[] {
   let records: ReturnType<typeof parseCsv>;
   try {
-    records = parseCsv(text);
+    records = parseCsv(typeof file === "string" ? file : decodeUtf8(file));
   } catch (error) {
     if (error instanceof CsvError) throw bad(error.line, error.problem);
     throw error;
@@ -122,58 +114,5 @@ export function parseInstanceCsv(
       throw bad(line, `instance_id ${parsed.data.instance_id} already appears on line ${first}`);
     seen.set(parsed.data.instance_id, line);
     return { ...parsed.data, line };
-  });
-}
-
-export interface ImportResult {
-  created: number;
-  updated: number;
-}
-
-/**
- * Upserts instances from a CSV file (admins only), all or nothing: a bad row refuses the
- * whole file before anything is written, and the writes share one transaction. Lifecycle
- * flags (admin-disabled, released) and auto-renewal are kept on update.
- */
-export async function importInstances(
-  ctx: BillingContext,
-  actor: Actor,
-  csv: string,
-  options: ImportOptions = {},
-): Promise<ImportResult> {
-  const rows = parseInstanceCsv(csv, ctx.timezone, options);
-  return transaction(ctx.db, async (tx) => {
-    await requireAdmin(ctx, tx, actor, "import instances");
-    const now = ctx.clock();
-    let created = 0;
-    for (const row of rows) {
-      const { instance_id: id, line, expires_at, ...metadata } = row;
-      const existing = await getInstance({ tx }, id);
-      if (expires_at === null && !existing) {
-        throw bad(line, `expires_at is empty and ${id} is not on the Alibaba Cloud account`);
-      }
-      const fields = { ...metadata, expires_at: expires_at ?? existing?.expires_at ?? now };
-      if (existing) {
-        await updateInstance({ tx }, id, { ...fields, updated_at: now });
-      } else {
-        created++;
-        await insertInstance(
-          { tx },
-          {
-            id,
-            ...fields,
-            admin_disabled_at: null,
-            released_at: null,
-            auto_renew_months: null,
-            snoozed_until: null,
-            wont_renew_expires_at: null,
-            created_at: now,
-            updated_at: now,
-          },
-        );
-      }
-    }
-    await audit(ctx, tx, actor, "instance.import", null, { rows: rows.length, created });
-    return { created, updated: rows.length - created };
   });
 }

@@ -12,7 +12,7 @@ export type Lifecycle =
       state: "disabled";
       reason: "expired" | "admin";
       expiresAt: number;
-      /** Whole days left before expiry (admin-disabled) or 0 once expired. */
+      /** Days left before expiry (admin-disabled) or 0 once expired (see `daysUntil`). */
       remainingDays: number;
       daysSinceExpiry: number;
       releaseAt: number;
@@ -26,9 +26,14 @@ export function releaseAtOf(expiresAt: number): number {
   return expiresAt + RELEASE_AFTER_MS;
 }
 
-/** Whole days in `ms`, never negative. */
-export function wholeDays(ms: number): number {
-  return Math.max(0, Math.floor(ms / DAY_MS));
+/**
+ * The one day count every surface shows (status, warnings, modals, the FAQ): days from `now`
+ * to `at`, a started day counting as a whole one. Negative for a time past, so that days
+ * since expiry plus days to release is always 15, and a warning sent at the 30-day threshold
+ * reads "30 days left".
+ */
+export function daysUntil(at: number, now: number): number {
+  return Math.ceil((at - now) / DAY_MS) || 0;
 }
 
 /**
@@ -49,11 +54,11 @@ export function lifecycleOf(instance: LifecycleFields, now: number): Lifecycle {
       state: "disabled",
       reason: expired ? "expired" : "admin",
       expiresAt,
-      remainingDays: wholeDays(expiresAt - now),
-      daysSinceExpiry: wholeDays(now - expiresAt),
+      remainingDays: Math.max(0, daysUntil(expiresAt, now)),
+      daysSinceExpiry: Math.max(0, -daysUntil(expiresAt, now)),
       releaseAt,
-      daysToRelease: wholeDays(releaseAt - now),
+      daysToRelease: daysUntil(releaseAt, now),
     };
   }
-  return { state: "active", remainingDays: wholeDays(expiresAt - now), expiresAt };
+  return { state: "active", remainingDays: daysUntil(expiresAt, now), expiresAt };
 }

@@ -3,24 +3,21 @@ import { z } from "zod";
 import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
 import { getInstance, insertInstance, lockInstance, updateInstance } from "../store/instances.js";
-import { debit, getBalance, getChargeForOrder, insertLedgerEntry } from "../store/ledger.js";
-import { getOrderByKey, insertOrder, type NewOrder } from "../store/orders.js";
+import { getBalance } from "../store/ledger.js";
 import { priceAt } from "../store/prices.js";
-import { type InstanceRow, type OrderRow, type Site, siteSchema } from "../store/rows.js";
+import { type InstanceRow, type Site, siteSchema } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
+import { charge, checkPeriod, checkShownPrice, type OrderResult, replayOrder } from "./charge.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
 import { lifecycleOf } from "./lifecycle.js";
-import { addMonths, isPeriod, type PeriodMonths } from "./periods.js";
+import { instanceName } from "./names.js";
+import { isPeriod, type PeriodMonths } from "./periods.js";
 
-export interface OrderResult {
-  order: OrderRow;
-  instance: InstanceRow;
-  balanceAfterCents: number;
-  /** True when the idempotency key had been used already: this is the earlier order. */
-  replayed: boolean;
-}
+import { addMonths } from "./time.js";
+
+export type { OrderResult } from "./charge.js";
 
 export interface RenewalQuote {
   instance: InstanceRow;
@@ -32,33 +29,29 @@ export interface RenewalQuote {
   balanceAfterCents: number;
   periodStart: number;
   periodEnd: number;
-}
-
-function checkPeriod(months: number): PeriodMonths {
-  if (!isPeriod(months)) {
-    throw new BillingError({
-      code: "INVALID_INPUT",
-      field: "period",
-      problem: `${months} months is not on sale`,
-    });
-  }
-  return months;
+  /** The instant whose day of month and time of day the period ends on. */
+  anniversary: number;
 }
 
 /**
  * When a renewal bought at `now` runs: from the current expiry while the instance has not
- * expired (also when an admin disabled it), from `now` once it has expired.
+ * expired (also when an admin disabled it), from `now` once it has expired. Months are
+ * counted in `zone` from the subscription's anniversary, which a lapsed subscription
+ * restarts at `now`.
  */
 export function renewalPeriod(
   instance: InstanceRow,
   now: number,
   months: PeriodMonths,
-): { start: number; end: number } {
+  zone: string,
+): { start: number; end: number; anniversary: number } {
   if (lifecycleOf(instance, now).state === "released") {
     throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
   }
-  const start = Math.max(now, instance.expires_at);
-  return { start, end: addMonths(start, months) };
+  const expired = now >= instance.expires_at;
+  const start = expired ? now : instance.expires_at;
+  const anniversary = expired ? now : (instance.anniversary_at ?? instance.expires_at);
+  return { start, end: addMonths(start, months, zone, anniversary), anniversary };
 }
 
 async function quoteWith(
@@ -68,7 +61,7 @@ async function quoteWith(
   months: PeriodMonths,
 ): Promise<RenewalQuote> {
   const now = ctx.clock();
-  const { start, end } = renewalPeriod(instance, now, months);
+  const { start, end, anniversary } = renewalPeriod(instance, now, months, ctx.timezone);
   const price = await priceAt({ tx }, instance.site, now);
   const amountCents = price.unit_cents * months;
   const balanceCents = await getBalance({ tx });
@@ -81,6 +74,7 @@ async function quoteWith(
     balanceAfterCents: balanceCents - amountCents,
     periodStart: start,
     periodEnd: end,
+    anniversary,
   };
 }
 
@@ -94,65 +88,6 @@ export async function quoteRenewal(
   const instance = await getInstance({ tx: ctx.db }, instanceId);
   if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
   return quoteWith(ctx, ctx.db, instance, period);
-}
-
-/** Refuses to charge a price other than the one the person saw and accepted. */
-function checkShownPrice(unitCents: number, shown: number | undefined): void {
-  if (shown !== undefined && shown !== unitCents) {
-    throw new BillingError({ code: "PRICE_CHANGED", unitCents, shownUnitCents: shown });
-  }
-}
-
-function shortfall(priceCents: number, balanceCents: number): BillingError {
-  return new BillingError({
-    code: "INSUFFICIENT_BALANCE",
-    priceCents,
-    balanceCents,
-    shortfallCents: priceCents - balanceCents,
-  });
-}
-
-/** Debits the account and writes the order and its ledger line; the caller holds the transaction. */
-async function charge(
-  ctx: BillingContext,
-  tx: Db,
-  actor: Actor,
-  order: Omit<NewOrder, "created_by" | "created_at">,
-): Promise<{ order: OrderRow; balanceAfterCents: number }> {
-  const now = ctx.clock();
-  const after = await debit({ tx }, order.amount_cents, now);
-  if (after === undefined) throw shortfall(order.amount_cents, await getBalance({ tx }));
-  const row = await insertOrder({ tx }, { ...order, created_by: actorId(actor), created_at: now });
-  await insertLedgerEntry(
-    { tx },
-    {
-      kind: order.kind,
-      amount_cents: -order.amount_cents,
-      balance_after_cents: after,
-      order_id: row.id,
-      instance_id: order.instance_id,
-      actor: actorId(actor),
-      idempotency_key: null,
-      created_at: now,
-    },
-  );
-  return { order: row, balanceAfterCents: after };
-}
-
-/** Looks up the order an idempotency key produced, checking it is the same request. */
-async function replayOrder(
-  ctx: BillingContext,
-  key: string,
-  matches: (order: OrderRow) => boolean,
-): Promise<OrderResult | undefined> {
-  const order = await getOrderByKey({ tx: ctx.db }, key);
-  if (!order) return undefined;
-  if (!matches(order)) throw new BillingError({ code: "IDEMPOTENCY_CONFLICT", key });
-  const instance = await getInstance({ tx: ctx.db }, order.instance_id);
-  const chargeLine = await getChargeForOrder({ tx: ctx.db }, order.id);
-  if (!instance || !chargeLine)
-    throw new Error(`order ${order.id} is missing its instance or ledger line`);
-  return { order, instance, balanceAfterCents: chargeLine.balance_after_cents, replayed: true };
 }
 
 export interface RenewInput {
@@ -204,51 +139,64 @@ export async function renew(
         ) {
           throw new BillingError({ code: "PERIOD_CHANGED", instanceId: instance.id });
         }
-        const quote = await quoteWith(ctx, tx, instance, months);
-        checkShownPrice(quote.unitCents, input.expectedUnitCents);
-        const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
-          kind: "renewal",
-          instance_id: instance.id,
-          site: instance.site,
-          months,
-          unit_cents: quote.unitCents,
-          amount_cents: quote.amountCents,
-          period_start: quote.periodStart,
-          period_end: quote.periodEnd,
-          idempotency_key: key,
-        });
-        // A new period starts with fresh reminders: an old snooze no longer applies.
-        await updateInstance({ tx }, instance.id, {
-          expires_at: quote.periodEnd,
-          snoozed_until: null,
-          updated_at: ctx.clock(),
-        });
-        await audit(ctx, tx, actor, "instance.renew", instance.id, {
-          months,
-          idempotencyKey: key,
-          orderId: order.id,
-        });
-        const renewed = {
-          ...instance,
-          expires_at: quote.periodEnd,
-          snoozed_until: null,
-          updated_at: ctx.clock(),
-        };
-        return { order, instance: renewed, balanceAfterCents, replayed: false };
+        return renewLocked(ctx, tx, actor, instance, months, key, input.expectedUnitCents);
       }),
   );
+}
+
+/**
+ * The renewal itself, for a caller holding the instance's lock in transaction `tx`: quotes at
+ * today's price, charges, extends `expires_at` and writes the audit entry.
+ */
+export async function renewLocked(
+  ctx: BillingContext,
+  tx: Db,
+  actor: Actor,
+  instance: InstanceRow,
+  months: PeriodMonths,
+  key: string | null,
+  expectedUnitCents?: number,
+): Promise<OrderResult> {
+  const quote = await quoteWith(ctx, tx, instance, months);
+  checkShownPrice(quote.unitCents, expectedUnitCents);
+  const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
+    kind: "renewal",
+    instance_id: instance.id,
+    site: instance.site,
+    months,
+    unit_cents: quote.unitCents,
+    amount_cents: quote.amountCents,
+    period_start: quote.periodStart,
+    period_end: quote.periodEnd,
+    idempotency_key: key,
+  });
+  // A new period starts with fresh reminders: an old snooze no longer applies.
+  await updateInstance({ tx }, instance.id, {
+    expires_at: quote.periodEnd,
+    anniversary_at: quote.anniversary,
+    snoozed_until: null,
+    updated_at: ctx.clock(),
+  });
+  await audit(ctx, tx, actor, "instance.renew", instance.id, {
+    months,
+    idempotencyKey: key,
+    orderId: order.id,
+  });
+  const renewed = {
+    ...instance,
+    expires_at: quote.periodEnd,
+    anniversary_at: quote.anniversary,
+    snoozed_until: null,
+    updated_at: ctx.clock(),
+  };
+  return { order, instance: renewed, balanceAfterCents, replayed: false };
 }
 
 const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 
 export const purchaseInput = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, "is missing")
-    .max(200, "is longer than 200 characters")
-    .refine((s) => !/\p{Cc}/u.test(s), "contains control characters"),
+  name: instanceName("is missing"),
   site: siteSchema,
   months: z.number().int().refine(isPeriod, "is not a subscription period on sale"),
   channel: z.string().regex(SLACK_CHANNEL, "is not a Slack channel id").nullable().default(null),
@@ -307,7 +255,8 @@ export async function purchase(
           id: newInstanceId(),
           name: input.name,
           site: input.site,
-          expires_at: addMonths(now, months),
+          expires_at: addMonths(now, months, ctx.timezone),
+          anniversary_at: now,
           admin_disabled_at: null,
           released_at: null,
           channel: input.channel,

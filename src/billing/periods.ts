@@ -1,9 +1,6 @@
-import dayjs from "dayjs";
-import utc from "dayjs/plugin/utc.js";
 import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
-
-dayjs.extend(utc);
+import { addMonths as addZonedMonths } from "./time.js";
 
 /** The subscription periods on sale, in months: 1-9 months, 1, 2 and 3 years. */
 export const PERIOD_MONTHS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 24, 36] as const;
@@ -36,7 +33,10 @@ export function parsePeriod(text: string): PeriodMonths {
   return months;
 }
 
-/** Adds calendar months in UTC (31 January + 1 month = 28 or 29 February). */
-export function addMonths(at: number, months: number): number {
-  return dayjs.utc(at).add(months, "month").valueOf();
+/**
+ * Adds calendar months in `zone` from the anniversary (see `time.ts`); `at` is its own
+ * anniversary unless one is given (31 January + 1 month = 28 or 29 February).
+ */
+export function addMonths(at: number, months: number, zone = "UTC", anniversary = at): number {
+  return addZonedMonths(at, months, zone, anniversary);
 }

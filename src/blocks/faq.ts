@@ -13,6 +13,7 @@ export const FAQ_FIELDS = {
 
 /** An answer as people read it: the question, the answer, its source and review date. */
 export function faqReply(answer: FaqAnswer): string {
+  if (answer.kind === "list") return faqListText(answer.entries, false);
   if (answer.kind === "answer") {
     const e = answer.entry;
     return `*${escapeText(e.question)}*\n${answer.text}\n_Source: ${escapeText(e.source)} · reviewed ${e.reviewed_on}_`;

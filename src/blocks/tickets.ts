@@ -1,6 +1,6 @@
 import type { Button, KnownBlock, ModalView } from "@slack/types";
 import { orderLabel } from "../billing/bills.js";
-import { ticketLabel } from "../billing/errors.js";
+import { deciderName, ticketLabel } from "../billing/errors.js";
 import type { InstanceView } from "../billing/instances.js";
 import { formatUsd } from "../billing/money.js";
 import type { RefundEstimate } from "../billing/refunds.js";
@@ -171,13 +171,13 @@ export function supportMessage(
   } else if (ticket.status === "approved") {
     blocks.push(
       section(
-        `:white_check_mark: Approved by <@${ticket.decided_by}> ${slackDate(ticket.decided_at ?? 0)}: refunded *${formatUsd(ticket.refunded_cents ?? 0)}* to the balance.`,
+        `:white_check_mark: Approved by ${deciderName(ticket.decided_by ?? "")} ${slackDate(ticket.decided_at ?? 0)}: refunded *${formatUsd(ticket.refunded_cents ?? 0)}* to the balance.`,
       ),
     );
   } else if (ticket.status === "rejected") {
     blocks.push(
       section(
-        `:x: Rejected by <@${ticket.decided_by}> ${slackDate(ticket.decided_at ?? 0)}: ${escapeText(ticket.decision_note ?? "")}`,
+        `:x: Rejected by ${deciderName(ticket.decided_by ?? "")} ${slackDate(ticket.decided_at ?? 0)}: ${escapeText(ticket.decision_note ?? "")}`,
       ),
     );
   } else if (ticket.status === "withdrawn") {

@@ -1,9 +1,9 @@
 import type { KnownBlock } from "@slack/types";
 import { orderLabel } from "../billing/bills.js";
-import { type Lifecycle, releaseAtOf } from "../billing/lifecycle.js";
+import { releaseAtOf } from "../billing/lifecycle.js";
 import { formatUsd } from "../billing/money.js";
+import type { WarningFacts as ExpiryWarningFacts } from "../billing/outbox.js";
 import { periodLabel } from "../billing/periods.js";
-import type { InstanceRow, WarningRow } from "../store/rows.js";
 import { renewButton } from "./actions.js";
 import { days, escapeText, mrkdwn, plain, remainingText, section, slackDate } from "./common.js";
 
@@ -18,13 +18,7 @@ export const SNOOZE_CHOICES = {
 } as const;
 export type SnoozeChoice = keyof typeof SNOOZE_CHOICES;
 
-export interface WarningFacts {
-  warning: WarningRow;
-  instance: InstanceRow;
-  lifecycle: Lifecycle;
-  /** Price of a 1-month renewal now. */
-  monthCents: number;
-  balanceCents: number;
+export interface WarningFacts extends ExpiryWarningFacts {
   /** Set when this is posted in the alert channel because the instance's channel refused it. */
   couldNotPostIn?: string;
   /** Who acted on the warning's buttons, shown instead of them. */

@@ -7,11 +7,13 @@ import { currentPrices } from "../billing/prices.js";
 import { transaction } from "../store/db.js";
 import { deleteFaq, type FaqFields, getFaq, insertFaq, listFaq, updateFaq } from "../store/faq.js";
 import type { FaqRow } from "../store/rows.js";
-import { answers, rankFaq } from "./match.js";
+import { answers, faqQuestion, rankFaq } from "./match.js";
 
 export type FaqAnswer =
   | { kind: "answer"; entry: FaqRow; text: string }
-  | { kind: "unknown"; closest: FaqRow[] };
+  | { kind: "unknown"; closest: FaqRow[] }
+  /** Nothing was asked once mentions and special tokens are gone: every question. */
+  | { kind: "list"; entries: FaqRow[] };
 
 /**
  * Fills an answer's live figures from the database: `{{price:international}}`,
@@ -29,7 +31,9 @@ export async function renderAnswer(ctx: BillingContext, answer: string): Promise
 /** The best answer to a question in plain words, or the two closest questions when none fits. */
 export async function askFaq(ctx: BillingContext, question: string): Promise<FaqAnswer> {
   const entries = await listFaq({ tx: ctx.db });
-  const ranked = rankFaq(entries, question.slice(0, 500));
+  const asked = faqQuestion(question);
+  if (asked === "") return { kind: "list", entries };
+  const ranked = rankFaq(entries, asked.slice(0, 500));
   const best = ranked[0];
   if (answers(best))
     return { kind: "answer", entry: best.entry, text: await renderAnswer(ctx, best.entry.answer) };

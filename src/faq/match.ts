@@ -13,6 +13,19 @@ const STOP_WORDS = new Set(
   ).split(" "),
 );
 
+/**
+ * The words of a question without Slack's special tokens: user, channel and group mentions
+ * (`<@U1>`, `<#C1|general>`, `<!subteam^S1>`), broadcasts (`<!channel>`, `<!here>`), dates
+ * and links, which would otherwise match as words ("channel" ~ "cancel").
+ */
+export function faqQuestion(text: string): string {
+  return text
+    .replace(/<[^<>]*>/g, " ")
+    .replace(/&(lt|gt|amp);/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
 /** Lower case, stop words out, and a light stemmer so "trials", "renewing" and "renewed" match "trial", "renew". */
 export function normalizeTerm(term: string): string | null {
   const t = term.toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");

@@ -92,3 +92,29 @@ function quote(field: string): string {
 export function formatCsv(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   return rows.map((row) => `${row.map(quote).join(",")}\r\n`).join("");
 }
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes a file's bytes as UTF-8, refusing invalid bytes (a Latin-1 export, say) with the
+ * line they are on instead of silently turning them into U+FFFD.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    // A newline byte never occurs inside a multi-byte UTF-8 sequence: check line by line.
+    let start = 0;
+    for (let line = 1; ; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      const slice = bytes.subarray(start, end === -1 ? bytes.length : end);
+      try {
+        utf8.decode(slice);
+      } catch {
+        throw new CsvError(line, "is not valid UTF-8; save the file as UTF-8 (CSV UTF-8)");
+      }
+      if (end === -1) throw new CsvError(line, "is not valid UTF-8");
+      start = end + 1;
+    }
+  }
+}

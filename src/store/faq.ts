@@ -48,3 +48,8 @@ export async function markEventProcessed(
     .returning("event_id");
   return rows.length > 0;
 }
+
+/** Forgets events answered before `before` (Slack retries an event within minutes, not days). */
+export async function pruneProcessedEvents({ tx }: StoreCtx, before: number): Promise<number> {
+  return tx("processed_events").where("received_at", "<", before).delete();
+}

@@ -23,6 +23,8 @@ export const instanceRow = z.object({
   auto_renew_months: nullableInt,
   snoozed_until: nullableInt,
   wont_renew_expires_at: nullableInt,
+  /** Periods end on this instant's day of month and time of day; null: on the expiry's own. */
+  anniversary_at: nullableInt.optional(),
   created_at: int,
   updated_at: int,
 });

@@ -85,18 +85,22 @@ export async function setSupportMessage(
   await tx("tickets").where({ id }).update({ support_channel: channel, support_ts: ts });
 }
 
-/** Rejects the open ticket of an instance, if any (the timer released the instance). */
+/** Rejects the open ticket of an instance, if any (the timer released the instance); returns it. */
 export async function closeOpenTicketFor(
   { tx }: StoreCtx,
   instanceId: string,
   close: { by: string; at: number; note: string },
-): Promise<void> {
-  await tx("tickets").where({ open_instance_id: instanceId, status: "open" }).update({
-    status: "rejected",
-    open_instance_id: null,
-    decided_by: close.by,
-    decided_at: close.at,
-    decision_note: close.note,
-    updated_at: close.at,
-  });
+): Promise<TicketRow | undefined> {
+  const rows = await tx("tickets")
+    .where({ open_instance_id: instanceId, status: "open" })
+    .update({
+      status: "rejected",
+      open_instance_id: null,
+      decided_by: close.by,
+      decided_at: close.at,
+      decision_note: close.note,
+      updated_at: close.at,
+    })
+    .returning("*");
+  return rows[0] ? ticketRow.parse(rows[0]) : undefined;
 }

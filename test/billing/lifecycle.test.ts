@@ -2,11 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DAY_MS,
+  daysUntil,
   type Lifecycle,
   lifecycleOf,
   RELEASE_AFTER_MS,
   releaseAtOf,
-  wholeDays,
 } from "../../src/billing/lifecycle.js";
 
 const EXPIRES = Date.UTC(2026, 5, 30, 8, 0, 0);
@@ -33,7 +33,7 @@ describe("lifecycle boundaries", () => {
 
   it("is active up to the last millisecond before expires_at", () => {
     const l = lifecycleOf(instance(), EXPIRES - 1);
-    expect(l).toEqual({ state: "active", remainingDays: 0, expiresAt: EXPIRES });
+    expect(l).toEqual({ state: "active", remainingDays: 1, expiresAt: EXPIRES });
   });
 
   it("is disabled (expired) exactly at expires_at", () => {
@@ -53,7 +53,7 @@ describe("lifecycle boundaries", () => {
     const l = disabled(lifecycleOf(instance(), RELEASE - 1));
     expect(l.reason).toBe("expired");
     expect(l.daysSinceExpiry).toBe(14);
-    expect(l.daysToRelease).toBe(0);
+    expect(l.daysToRelease).toBe(1);
   });
 
   it("is released exactly at expires_at + 15 days", () => {
@@ -78,10 +78,10 @@ describe("lifecycle boundaries", () => {
     const now = EXPIRES - 10 * DAY_MS - 1;
     const l = disabled(lifecycleOf(instance({ admin_disabled_at: now - DAY_MS }), now));
     expect(l.reason).toBe("admin");
-    expect(l.remainingDays).toBe(10);
+    expect(l.remainingDays).toBe(11);
     expect(l.daysSinceExpiry).toBe(0);
     expect(l.releaseAt).toBe(RELEASE);
-    expect(l.daysToRelease).toBe(25);
+    expect(l.daysToRelease).toBe(26);
   });
 
   it("reports an admin-disabled instance as expired once its expiry passes", () => {
@@ -96,29 +96,49 @@ describe("lifecycle boundaries", () => {
   });
 });
 
-describe("whole days", () => {
-  it("counts the Remaining Subscription Period in whole days, rounding down", () => {
+describe("day counts (issue 11 item 6)", () => {
+  it("counts the Remaining Subscription Period in days, a started day counting whole", () => {
     expect(lifecycleOf(instance(), EXPIRES - 101 * DAY_MS).state).toBe("active");
     expect(lifecycleOf(instance(), EXPIRES - 101 * DAY_MS)).toMatchObject({ remainingDays: 101 });
     expect(lifecycleOf(instance(), EXPIRES - 101 * DAY_MS + 1)).toMatchObject({
-      remainingDays: 100,
+      remainingDays: 101,
     });
     expect(lifecycleOf(instance(), EXPIRES - DAY_MS)).toMatchObject({ remainingDays: 1 });
   });
 
-  it("counts days since expiry and until release for an expired instance", () => {
+  it("days since expiry and days until release add up to 15", () => {
     const l = disabled(lifecycleOf(instance(), EXPIRES + 3 * DAY_MS + 5_000));
     expect(l.daysSinceExpiry).toBe(3);
-    // 11 days, 23 hours, 59 minutes and 55 seconds left: 11 whole days.
-    expect(l.daysToRelease).toBe(11);
+    // 11 days, 23 hours, 59 minutes and 55 seconds left: the 12th day has begun.
+    expect(l.daysToRelease).toBe(12);
     expect(l.remainingDays).toBe(0);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: RELEASE_AFTER_MS - 1 }), (since) => {
+        const d = disabled(lifecycleOf(instance(), EXPIRES + since));
+        expect(d.daysSinceExpiry + d.daysToRelease).toBe(15);
+        expect(d.daysToRelease).toBeGreaterThan(0);
+      }),
+    );
   });
 
-  it("never goes below zero", () => {
-    expect(wholeDays(-1)).toBe(0);
-    expect(wholeDays(-5 * DAY_MS)).toBe(0);
-    expect(wholeDays(DAY_MS - 1)).toBe(0);
-    expect(wholeDays(DAY_MS)).toBe(1);
+  it("a warning sent at a threshold (within a sweep's 5 minutes) shows that threshold", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(30, 14, 7, 3, 1),
+        fc.integer({ min: 0, max: 5 * 60_000 }),
+        (threshold, late) => {
+          const now = EXPIRES - threshold * DAY_MS + late;
+          expect(lifecycleOf(instance(), now)).toMatchObject({ remainingDays: threshold });
+        },
+      ),
+    );
+  });
+
+  it("daysUntil is negative for a time past and never -0", () => {
+    expect(daysUntil(EXPIRES, EXPIRES + 5 * DAY_MS)).toBe(-5);
+    expect(daysUntil(EXPIRES, EXPIRES + DAY_MS - 1)).toBe(0);
+    expect(Object.is(daysUntil(EXPIRES, EXPIRES + 1), 0)).toBe(true);
+    expect(daysUntil(EXPIRES, EXPIRES - 1)).toBe(1);
   });
 });
 
@@ -154,11 +174,11 @@ describe("lifecycle rule (property)", () => {
           if (l.state === "disabled") {
             expect(l.reason).toBe(now >= expiresAt ? "expired" : "admin");
             expect(l.releaseAt).toBe(expiresAt + 15 * DAY_MS);
-            expect(l.daysToRelease).toBe(Math.floor((l.releaseAt - now) / DAY_MS));
+            expect(l.daysToRelease).toBe(Math.ceil((l.releaseAt - now) / DAY_MS));
             expect(l.daysSinceExpiry).toBe(Math.max(0, Math.floor((now - expiresAt) / DAY_MS)));
           }
           if (l.state !== "released") {
-            expect(l.remainingDays).toBe(Math.max(0, Math.floor((expiresAt - now) / DAY_MS)));
+            expect(l.remainingDays).toBe(Math.max(0, Math.ceil((expiresAt - now) / DAY_MS)));
           }
         },
       ),

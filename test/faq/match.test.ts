@@ -59,4 +59,16 @@ describe("FAQ matching", () => {
     expect(r.kind).toBe("unknown");
     expect(r.kind === "unknown" && r.closest).toHaveLength(2);
   });
+
+  it("issue 11 item 14: mentions and special tokens are not words of the question", async () => {
+    const ctx = billingContext(t.db);
+    const only = await askFaq(ctx, "<!channel> <@U0ADMIN> <#C0GENERAL|general> <!subteam^S0TEAM>");
+    expect(only.kind).toBe("list");
+    if (only.kind === "list") expect(only.entries).toHaveLength(entries.length);
+    const trial = await askFaq(ctx, "<!here> is there a free trial? <@U0ADMIN>");
+    const plain = await askFaq(ctx, "is there a free trial?");
+    expect(trial.kind).toBe("answer");
+    if (trial.kind === "answer" && plain.kind === "answer")
+      expect(trial.entry.slug).toBe(plain.entry.slug);
+  });
 });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { topup } from "../../src/billing/account.js";
 import { type BillingContext, cliActor } from "../../src/billing/context.js";
 import { systemClock } from "../../src/clock.js";
-import { slackPoster } from "../../src/timer/slack-poster.js";
+import { slackPoster } from "../../src/timer/poster.js";
 import { sweep } from "../../src/timer/sweep.js";
 import { type ProcessResult, startCli } from "../helpers/cli-process.js";
 import { createTestDatabase, DATABASES, type TestDatabase } from "../helpers/databases.js";

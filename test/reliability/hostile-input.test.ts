@@ -1181,7 +1181,8 @@ const csvName = fc
     fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }),
     fc.constantFrom('a "quoted", name', "comma, inside", "ünïcödé 名前", "x".repeat(200)),
   )
-  .filter((n) => !/[\p{Cc}\ufeff]/u.test(n) && n.trim().length > 0 && n.trim().length <= 200);
+  // Format characters (U+202E, zero-width) are refused by design (issue 11 item 12).
+  .filter((n) => !/[\p{Cc}\p{Cf}]/u.test(n) && n.trim().length > 0 && n.trim().length <= 200);
 
 const validRow = fc
   .record({
@@ -1337,7 +1338,8 @@ describe("generated CSV imports (kms-bot import), into the running bot's databas
     writeFileSync(path, content);
     let stdout = "";
     let stderr = "";
-    const code = await runCli(["import", path], {
+    // The files say which expiry they mean: an existing instance's moves only with --force-dates.
+    const code = await runCli(["import", path, "--force-dates"], {
       env: { DATABASE_URL: s.t.url, KMS_TIMEZONE: "UTC" },
       stdout: (t) => {
         stdout += t;
@@ -1372,15 +1374,19 @@ describe("generated CSV imports (kms-bot import), into the running bot's databas
           expect(run.stderr, label).toBe("");
           expect(run.code, label).toBe(0);
           const created = rows.filter((r) => !existing.has(r.expected.id)).length;
-          expect(run.stdout, label).toBe(
-            `Imported ${rows.length} instance(s): ${created} new, ${rows.length - created} updated.\n`,
-          );
+          const m =
+            /Imported (\d+) instance\(s\): (\d+) new, (\d+) updated, (\d+) unchanged\. /.exec(
+              run.stdout,
+            );
+          expect(m?.slice(1, 3), label).toEqual([String(rows.length), String(created)]);
           for (const { expected } of rows) {
             const row = await s.db("instances").where({ id: expected.id }).first();
             expect(row, label).toMatchObject({ ...expected, id: expected.id });
           }
           expect(
-            changed(before, await snapshot()).filter((t) => t !== "instances" && t !== "audit_log"),
+            changed(before, await snapshot()).filter(
+              (t) => !["instances", "audit_log", "imports", "import_changes"].includes(t),
+            ),
             label,
           ).toEqual([]);
         },
@@ -1470,7 +1476,10 @@ describe("generated CSV imports (kms-bot import), into the running bot's databas
         const run = await importCsv(csv);
         const label = JSON.stringify(csv).slice(0, 200);
         if (run.code === 0) {
-          const m = /^Imported (\d+) instance\(s\): (\d+) new, (\d+) updated\.\n$/.exec(run.stdout);
+          const m =
+            /Imported (\d+) instance\(s\): (\d+) new, (\d+) updated, (\d+) unchanged\. Import id imp-[a-z0-9-]+\.\n$/.exec(
+              run.stdout,
+            );
           expect(m, label).not.toBeNull();
           const after = await snapshot();
           expect(after.instances.length - before.instances.length, label).toBe(Number(m?.[2]));

@@ -74,6 +74,8 @@ interface ModelInstance {
   id: string;
   site: "international" | "china";
   expiresAt: number;
+  /** Periods end on this instant's day of month and time of day. */
+  anniversary: number;
   adminDisabled: boolean;
   releasedAt: number | null;
 }
@@ -137,6 +139,7 @@ async function step(
         id: r.instance.id,
         site: c.site,
         expiresAt: addMonths(now, c.months),
+        anniversary: now,
         adminDisabled: false,
         releasedAt: null,
       });
@@ -158,7 +161,9 @@ async function step(
       if (typeof r === "string") throw new Error(`renewal refused: ${r}`);
       model.balance -= cost;
       model.paidPerOrder.set(r.order.id, cost);
-      i.expiresAt = addMonths(Math.max(now, i.expiresAt), c.months);
+      // A lapsed subscription starts again now, with now as its anniversary.
+      if (now >= i.expiresAt) i.anniversary = now;
+      i.expiresAt = addMonths(Math.max(now, i.expiresAt), c.months, "UTC", i.anniversary);
       return;
     }
     case "disable": {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BillingContext } from "../../src/billing/context.js";
-import { slackPoster } from "../../src/timer/slack-poster.js";
+import { slackPoster } from "../../src/timer/poster.js";
 import { type SweepOptions, type SweepSummary, sweep } from "../../src/timer/sweep.js";
 import { billingContext, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";
 import { runCliProcess } from "../helpers/cli-process.js";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BillingContext } from "../../src/billing/context.js";
-import { slackPoster } from "../../src/timer/slack-poster.js";
+import { slackPoster } from "../../src/timer/poster.js";
 import { type Poster, sweep } from "../../src/timer/sweep.js";
 import { billingContext, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import { startCli } from "../helpers/cli-process.js";

@@ -4,7 +4,7 @@
  */
 import type { Knex } from "knex";
 import { type WarningRow, warningRow } from "../../src/store/rows.js";
-import { WARNING_EVENT } from "../../src/timer/slack-poster.js";
+import { WARNING_EVENT } from "../../src/timer/poster.js";
 import type { SweepOptions, SweepSettings } from "../../src/timer/sweep.js";
 import type { TestDatabase } from "../helpers/databases.js";
 import type { FakeSlack, RecordedCall } from "../helpers/fake-slack.js";

@@ -7,7 +7,7 @@ import { approveTicket, fileTicket } from "../../src/billing/tickets.js";
 import { getInstance } from "../../src/store/instances.js";
 import { listOrders } from "../../src/store/orders.js";
 import { getTicket } from "../../src/store/tickets.js";
-import { slackPoster } from "../../src/timer/slack-poster.js";
+import { slackPoster } from "../../src/timer/poster.js";
 import { sweep } from "../../src/timer/sweep.js";
 import {
   admin,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BillingContext } from "../../src/billing/context.js";
 import { renew } from "../../src/billing/orders.js";
-import { slackPoster } from "../../src/timer/slack-poster.js";
+import { slackPoster } from "../../src/timer/poster.js";
 import { sweep } from "../../src/timer/sweep.js";
 import {
   billingContext,

@@ -1,14 +1,51 @@
+import type { KnownBlock } from "@slack/types";
 import { WebClient } from "@slack/web-api";
-import type { Poster, PostResult } from "./sweep.js";
+import { ticketLabel } from "../billing/errors.js";
+import type { TicketRow } from "../billing/outbox.js";
+import { supportMessage } from "../blocks/tickets.js";
+
+/** What posting a message answered: the message's place, or why not (and when to retry). */
+export type PostResult =
+  | { ok: true; channel: string; ts: string }
+  | { ok: false; error: string; retryAfterMs?: number };
+
+/** The Slack side of the timer, as a port so the sweep can be run and tested without Slack. */
+export interface Poster {
+  /** Posts a warning message, tagged with the warning's id so it can be found again. */
+  post(
+    channel: string,
+    message: { text: string; blocks: KnownBlock[] },
+    warningId: number,
+  ): Promise<PostResult>;
+  join(channel: string): Promise<PostResult | { ok: true }>;
+  /** Looks for a message tagged with `warningId` posted in `channel` since `sinceMs`. */
+  find(
+    channel: string,
+    warningId: number,
+    sinceMs: number,
+  ): Promise<{ channel: string; ts: string } | undefined>;
+  /** Tells the support channel's post and the requester that a release closed their ticket. */
+  ticketClosed?(ticket: TicketRow): Promise<void>;
+}
+
+/** Channel errors after which a warning goes to the alert channel instead. */
+export const CHANNEL_PROBLEMS: ReadonlySet<string> = new Set([
+  "not_in_channel",
+  "channel_not_found",
+  "is_archived",
+  "method_not_supported_for_channel_type",
+  "restricted_action",
+  "cannot_dm_bot",
+]);
+
+/** Message metadata type that tags timer warnings (with their id) in Slack. */
+export const WARNING_EVENT = "kms_warning";
 
 /**
  * Posts timer messages through the Slack Web API. The client does not retry on its own:
  * a failure (5xx, 429, network) leaves the warning pending and a later sweep retries it
  * after a backoff, honouring Retry-After.
  */
-/** Message metadata type that tags timer warnings (with their id) in Slack. */
-export const WARNING_EVENT = "kms_warning";
-
 export function slackPoster(token: string, slackApiUrl: string): Poster {
   const client = new WebClient(token, {
     slackApiUrl,
@@ -58,6 +95,21 @@ export function slackPoster(token: string, slackApiUrl: string): Poster {
       } catch (error) {
         return failure(error);
       }
+    },
+    async ticketClosed(ticket) {
+      // Best effort, like the buttons' own updates: the ticket itself is already closed.
+      if (ticket.support_channel && ticket.support_ts) {
+        const message = supportMessage(ticket, undefined);
+        await client.chat
+          .update({ channel: ticket.support_channel, ts: ticket.support_ts, ...message })
+          .catch(() => undefined);
+      }
+      await client.chat
+        .postMessage({
+          channel: ticket.requester,
+          text: `:white_circle: ${ticketLabel(ticket.id)} is closed: the expiry timer released ${ticket.instance_id} 15 days after it expired, before a billing admin decided. Nothing was left to refund.`,
+        })
+        .catch(() => undefined);
     },
   };
 }
