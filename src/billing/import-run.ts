@@ -119,6 +119,22 @@ async function decide(
   return { row: out, patch, forcedFrom };
 }
 
+function notOnAccount(line: number, id: string): BillingError {
+  return new BillingError({
+    code: "INVALID_INPUT",
+    field: `CSV line ${line}`,
+    problem: `expires_at is empty and ${id} is not on the Alibaba Cloud account`,
+  });
+}
+
+/** Refuses the file, before anything is written, when a row without a date names an unknown instance. */
+async function checkAccountDates(ctx: BillingContext, rows: ImportRow[]): Promise<void> {
+  for (const row of rows) {
+    if (row.expires_at === null && !(await getInstance({ tx: ctx.db }, row.instance_id)))
+      throw notOnAccount(row.line, row.instance_id);
+  }
+}
+
 /** Writes one row under the import's id: the instance, its before-image, the audit of a forced date. */
 async function writeRow(
   ctx: BillingContext,
@@ -132,12 +148,7 @@ async function writeRow(
   const d = await decide(ctx, tx, row, current, imp.force_dates);
   const { instance_id: id, line, expires_at, ...metadata } = row;
   if (!current) {
-    if (expires_at === null)
-      throw new BillingError({
-        code: "INVALID_INPUT",
-        field: `CSV line ${line}`,
-        problem: `expires_at is empty and ${id} is not on the Alibaba Cloud account`,
-      });
+    if (expires_at === null) throw notOnAccount(line, id);
     await insertInstance(
       { tx },
       {
@@ -281,6 +292,7 @@ export async function importInstances(
 ): Promise<ImportResult> {
   const rows = parseInstanceCsv(file, ctx.timezone, options);
   await requireAdmin(ctx, ctx.db, actor, "import instances");
+  await checkAccountDates(ctx, rows);
   const now = ctx.clock();
   const imp: ImportRecord = {
     id: `imp-${now.toString(36)}-${randomBytes(4).toString("hex")}`,
@@ -306,6 +318,7 @@ export async function resumeImport(
 ): Promise<ImportResult> {
   const rows = parseInstanceCsv(file, ctx.timezone, options);
   await requireAdmin(ctx, ctx.db, actor, "import instances");
+  await checkAccountDates(ctx, rows);
   const imp = await applyingImport(ctx, id);
   if (imp.file_sha256 !== sha256(file))
     throw new BillingError({

@@ -30,13 +30,14 @@ describe("timer layout", () => {
     }
   });
 
-  it("only the app factory and the CLI import src/timer", () => {
+  it("only the app factory, the CLI and the sweep metrics import src/timer", () => {
     const importers = filesUnder(SRC)
       .filter((f) => !f.includes("/timer/"))
       .filter((f) => imports(f).some((i) => i.includes("/timer/")))
       .map((f) => f.slice(SRC.length + 1))
       .sort();
-    expect(importers).toEqual(["app.ts", "cli.ts"]);
+    // ops/metrics.ts reads the type of a sweep's summary; no Slack listener imports the timer.
+    expect(importers).toEqual(["app.ts", "cli.ts", "ops/metrics.ts"]);
   });
 
   it("no file in src/timer or src/billing is over 350 lines", () => {
