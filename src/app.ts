@@ -6,7 +6,7 @@ import type { Knex } from "knex";
 import type { BillingContext } from "./billing/context.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
-import { registerListeners } from "./listeners.js";
+import { registerFeatures } from "./slack/app.js";
 import { requestGuard } from "./slack/guard.js";
 import { dialectOf } from "./store/db.js";
 import { slackPoster } from "./timer/slack-poster.js";
@@ -127,7 +127,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     }
   });
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
-  registerListeners(app, { billing, config });
+  registerFeatures(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = (options?: SweepOptions) =>
     sweep(billing, timerSettings(config), poster, options);

@@ -1,4 +1,4 @@
-import { formatUsd } from "./money.js";
+import { formatUsd } from "./usd.js";
 
 /** Ticket ids as people see them: `TKT-0007`. */
 export function ticketLabel(id: number): string {

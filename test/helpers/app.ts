@@ -51,7 +51,13 @@ export interface TestBot {
  * a fake Slack Web API. Billing admins: `ADMIN`.
  */
 export async function startTestBot(
-  options: { db?: DatabaseId; slack?: FakeSlackOptions; env?: Record<string, string> } = {},
+  options: {
+    db?: DatabaseId;
+    slack?: FakeSlackOptions;
+    env?: Record<string, string>;
+    /** The clock moves 1 ms on every reading (as a real clock does between two reads). */
+    tickingClock?: boolean;
+  } = {},
 ): Promise<TestBot> {
   const fake = await startFakeSlack(options.slack);
   const t = await createTestDatabase(options.db ?? "sqlite");
@@ -66,6 +72,7 @@ export async function startTestBot(
     ...options.env,
   });
   const billing = billingContext(t.db, T0);
+  if (options.tickingClock) billing.clock = ticking(billing.clock);
   const bot = createApp(config, { db: t.db, clock: billing.clock, schedule: false });
   const port = await bot.start(0);
   const url = `http://127.0.0.1:${port}`;
@@ -81,15 +88,11 @@ export async function startTestBot(
     billing: { ...billing, envAdmins: config.KMS_ADMIN_USERS },
     send,
     async command(text, userId = MEMBER_ID) {
-      const response = await send(
-        slashCommand({
-          text,
-          userId,
-          triggerId: fake.newTriggerId(),
-          responseUrl: fake.newResponseUrl(),
-        }),
-      );
-      const reply = (response.json ?? {}) as Record<string, unknown>;
+      const triggerId = fake.newTriggerId();
+      const responseUrl = fake.newResponseUrl();
+      const response = await send(slashCommand({ text, userId, triggerId, responseUrl }));
+      const reply =
+        response.text === "" ? await answerTo(fake, triggerId, responseUrl) : replyOf(response);
       const issues = checkMessage(reply);
       if (issues.length > 0) {
         throw new Error(
@@ -110,6 +113,40 @@ export async function startTestBot(
       await t.destroy();
     },
   };
+}
+
+function ticking(clock: TestClock): TestClock {
+  const moving = () => {
+    clock.advance(1);
+    return clock();
+  };
+  return Object.assign(moving, { set: clock.set, advance: clock.advance });
+}
+
+function replyOf(response: AppResponse): Record<string, unknown> {
+  return (response.json ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * What a command acknowledged empty answered afterwards: its response_url post, or nothing
+ * when it opened its modal (`{}`).
+ */
+async function answerTo(
+  fake: FakeSlack,
+  triggerId: string,
+  responseUrl: string,
+): Promise<Record<string, unknown>> {
+  const path = new URL(responseUrl).pathname;
+  const waits = [
+    fake.waitForResponse((r) => r.url.endsWith(path)).then((r) => r.body),
+    fake
+      .waitFor("views.open", (c) => c.args.trigger_id === triggerId && c.response?.ok === true)
+      .then(() => ({})),
+  ];
+  for (const w of waits) w.catch(() => undefined);
+  return Promise.any(waits).catch(() => {
+    throw new Error(`no answer to the command (trigger ${triggerId})`);
+  });
 }
 
 /** All the text a reply shows (its `text` and every block's text), for assertions. */

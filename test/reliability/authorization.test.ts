@@ -9,7 +9,6 @@ import { userActor } from "../../src/billing/context.js";
 import { formatUsd } from "../../src/billing/money.js";
 import { renew } from "../../src/billing/orders.js";
 import { fileTicket, withdrawTicket } from "../../src/billing/tickets.js";
-import { EXPORT_BILLS, OPEN_RENEW } from "../../src/blocks/actions.js";
 import {
   BUY_CHANNEL,
   BUY_NAME,
@@ -17,22 +16,29 @@ import {
   BUY_PERIOD,
   BUY_SITE,
   BUY_VIEW,
-} from "../../src/blocks/buy.js";
-import { FAQ_FIELDS, FAQ_VIEW } from "../../src/blocks/faq.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+} from "../../src/slack/features/buy/blocks.js";
+import { FAQ_FIELDS, FAQ_VIEW } from "../../src/slack/features/faq/blocks.js";
+import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import {
-  ANY_INSTANCE,
   APPROVE_TICKET,
-  OPEN_UNSUBSCRIBE,
   REJECT_REASON,
   REJECT_TICKET,
   REJECT_VIEW,
+  WITHDRAW_TICKET,
+} from "../../src/slack/features/tickets/blocks.js";
+import {
   UNSUB_INSTANCE,
   UNSUB_REASON,
   UNSUB_VIEW,
-  WITHDRAW_TICKET,
-} from "../../src/blocks/tickets.js";
-import { SNOOZE, WONT_RENEW } from "../../src/blocks/warnings.js";
+} from "../../src/slack/features/unsubscribe/blocks.js";
+import { SNOOZE, WONT_RENEW } from "../../src/slack/features/warnings/blocks.js";
+import {
+  ANY_INSTANCE,
+  EXPORT_BILLS,
+  OPEN_RENEW,
+  OPEN_UNSUBSCRIBE,
+} from "../../src/slack/kit/buttons.js";
+import { TERMS } from "../../src/slack/kit/form.js";
 import { getBalance } from "../../src/store/ledger.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";

@@ -4,6 +4,7 @@
  * (balance == ledger, one charge per order, expiry chains) run against the database after
  * faults, crashes and replicas.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -11,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
 import { expect } from "vitest";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
 import { getBalance, ledgerSum } from "../../src/store/ledger.js";
 import { SIGNING_SECRET } from "../helpers/app.js";
 import { ROOT } from "../helpers/cli-process.js";
 import type { FakeSlack } from "../helpers/fake-slack.js";
+import { renewForm } from "../helpers/forms.js";
 import {
   type AppResponse,
   postToApp,
@@ -190,37 +191,14 @@ export function uniqueSuffix(): string {
   return `${Date.now()}.${process.pid}.${unique}`;
 }
 
-export function renewValues(instanceId: string, months: number) {
-  return {
-    [RENEW_INSTANCE.block]: {
-      [RENEW_INSTANCE.action]: { type: "static_select", selected_option: { value: instanceId } },
-    },
-    [RENEW_PERIOD.block]: {
-      [RENEW_PERIOD.action]: {
-        type: "static_select",
-        selected_option: { value: String(months) },
-      },
-    },
-    [TERMS.block]: {
-      [TERMS.action]: { type: "checkboxes", selected_options: [{ value: TERMS.value }] },
-    },
-  };
-}
-
-/** A renew modal submission, with a fresh view hash so each send is a distinct signed request. */
+/** A renew modal submission (after it showed the list price), with a fresh view hash so each send is a distinct signed request. */
 export function renewSubmission(
   viewId: string,
   instanceId: string,
   months: number,
   userId: string,
 ): SlackRequest {
-  return viewSubmission({
-    callbackId: RENEW_VIEW,
-    viewId,
-    userId,
-    hash: uniqueSuffix(),
-    values: renewValues(instanceId, months),
-  });
+  return viewSubmission({ viewId, userId, hash: uniqueSuffix(), ...renewForm(instanceId, months) });
 }
 
 /** `/kms topup <amount>` by the admin; the trigger id is the command's idempotency key. */

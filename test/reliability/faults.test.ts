@@ -6,14 +6,15 @@ import sqlite3 from "sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance, topup } from "../../src/billing/account.js";
 import { type BillingContext, cliActor } from "../../src/billing/context.js";
-import { RENEW_VIEW } from "../../src/blocks/renew.js";
 import { systemClock } from "../../src/clock.js";
+import { RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import { parseDatabaseUrl } from "../../src/store/db.js";
 import { listOrders } from "../../src/store/orders.js";
 import { MEMBER_ID, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, seedInstance, T0 } from "../helpers/billing.js";
 import { createTestDatabase, PG_URL, type TestDatabase } from "../helpers/databases.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/fake-slack.js";
+import { renewForm } from "../helpers/forms.js";
 import { SLACK_TEST_IDS } from "../helpers/slack-requests.js";
 import {
   BOT_ADMIN,
@@ -24,7 +25,6 @@ import {
   killAllBots,
   type Outcome,
   renewSubmission,
-  renewValues,
   seedInstanceRow,
   send,
   sleep,
@@ -298,12 +298,7 @@ describe("Slack failing around a renewal", () => {
   });
 
   const submit = (viewId: string) =>
-    s.submit({
-      callbackId: RENEW_VIEW,
-      viewId,
-      userId: MEMBER_ID,
-      values: renewValues("kst-a", 1),
-    });
+    s.submit({ viewId, userId: MEMBER_ID, ...renewForm("kst-a", 1) });
 
   it("the confirmation DM answering HTTP 500 on every attempt: the order stays, once; a retry of the submission charges nothing", async () => {
     s.fake.failNext("chat.postMessage", { status: 500, times: 10 });

@@ -12,7 +12,9 @@ import { formatUsd } from "../../src/billing/money.js";
 import { PERIOD_MONTHS } from "../../src/billing/periods.js";
 import { setPrice } from "../../src/billing/prices.js";
 import { fileTicket } from "../../src/billing/tickets.js";
-import { EXPORT_BILLS, OPEN_RENEW } from "../../src/blocks/actions.js";
+import { runCli } from "../../src/cli.js";
+import { fixedClock } from "../../src/clock.js";
+import { ConfigError, loadBotConfig } from "../../src/config.js";
 import {
   BUY_CHANNEL,
   BUY_NAME,
@@ -20,24 +22,24 @@ import {
   BUY_PERIOD,
   BUY_SITE,
   BUY_VIEW,
-} from "../../src/blocks/buy.js";
-import { FAQ_FIELDS, FAQ_VIEW } from "../../src/blocks/faq.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+} from "../../src/slack/features/buy/blocks.js";
+import { FAQ_FIELDS, FAQ_VIEW } from "../../src/slack/features/faq/blocks.js";
+import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import {
   APPROVE_TICKET,
-  OPEN_UNSUBSCRIBE,
   REJECT_REASON,
   REJECT_TICKET,
   REJECT_VIEW,
+  WITHDRAW_TICKET,
+} from "../../src/slack/features/tickets/blocks.js";
+import {
   UNSUB_INSTANCE,
   UNSUB_REASON,
   UNSUB_VIEW,
-  WITHDRAW_TICKET,
-} from "../../src/blocks/tickets.js";
-import { SNOOZE, WONT_RENEW } from "../../src/blocks/warnings.js";
-import { runCli } from "../../src/cli.js";
-import { fixedClock } from "../../src/clock.js";
-import { ConfigError, loadBotConfig } from "../../src/config.js";
+} from "../../src/slack/features/unsubscribe/blocks.js";
+import { SNOOZE, WONT_RENEW } from "../../src/slack/features/warnings/blocks.js";
+import { EXPORT_BILLS, OPEN_RENEW, OPEN_UNSUBSCRIBE } from "../../src/slack/kit/buttons.js";
+import { TERMS } from "../../src/slack/kit/form.js";
 import { getBalance } from "../../src/store/ledger.js";
 import { ALERT_CHANNEL, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";
