@@ -11,6 +11,7 @@ import {
   type JsonObject,
   startFakeSlack,
 } from "./fake-slack.js";
+import { currentShownPrice } from "./forms.js";
 import {
   type AppResponse,
   type BlockActionOptions,
@@ -105,7 +106,15 @@ export async function startTestBot(
       send(
         blockAction({ triggerId: fake.newTriggerId(), responseUrl: fake.newResponseUrl(), ...o }),
       ),
-    submit: (o) => send(viewSubmission(o)),
+    // A submission without its view or metadata is of a modal that showed today's price.
+    submit: async (o) =>
+      send(
+        viewSubmission(
+          o.view || o.privateMetadata !== undefined
+            ? o
+            : { ...o, privateMetadata: await currentShownPrice(billing, o.callbackId, o.values) },
+        ),
+      ),
     event: (event, headers) => send(eventCallback({ event }), { headers }),
     async close() {
       await bot.stop();
@@ -127,6 +136,9 @@ function replyOf(response: AppResponse): Record<string, unknown> {
   return (response.json ?? {}) as Record<string, unknown>;
 }
 
+/** How long a command may take to answer (the Web API client retries Slack's 429s meanwhile). */
+const ANSWER_MS = 10_000;
+
 /**
  * What a command acknowledged empty answered afterwards: its response_url post, or nothing
  * when it opened its modal (`{}`).
@@ -138,9 +150,13 @@ async function answerTo(
 ): Promise<Record<string, unknown>> {
   const path = new URL(responseUrl).pathname;
   const waits = [
-    fake.waitForResponse((r) => r.url.endsWith(path)).then((r) => r.body),
+    fake.waitForResponse((r) => r.url.endsWith(path), ANSWER_MS).then((r) => r.body),
     fake
-      .waitFor("views.open", (c) => c.args.trigger_id === triggerId && c.response?.ok === true)
+      .waitFor(
+        "views.open",
+        (c) => c.args.trigger_id === triggerId && c.response?.ok === true,
+        ANSWER_MS,
+      )
       .then(() => ({})),
   ];
   for (const w of waits) w.catch(() => undefined);

@@ -1,10 +1,14 @@
 // Modal submissions as Slack sends them for kms-bot's forms, shared by the Slack tests.
+import type { BillingContext } from "../../src/billing/context.js";
+import { quoteRenewal } from "../../src/billing/orders.js";
+import { currentPrices } from "../../src/billing/prices.js";
 import {
   BUY_CHANNEL,
   BUY_NAME,
   BUY_OWNER,
   BUY_PERIOD,
   BUY_SITE,
+  BUY_VIEW,
 } from "../../src/slack/features/buy/blocks.js";
 import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import { TERMS } from "../../src/slack/kit/form.js";
@@ -121,4 +125,40 @@ export function buyShownPrice(values: Record<string, unknown>): string {
   const site = chosen(BUY_SITE.block, BUY_SITE.action);
   const months = Number(chosen(BUY_PERIOD.block, BUY_PERIOD.action)) || 1;
   return shownPrice(site, months, SITE_LIST_CENTS[site] ?? LIST_CENTS);
+}
+
+type Values = Record<string, Record<string, { selected_option?: { value?: unknown } | null }>>;
+
+function chosen(values: unknown, at: { block: string; action: string }): string {
+  const value = (values as Values | undefined)?.[at.block]?.[at.action]?.selected_option?.value;
+  return typeof value === "string" ? value : "";
+}
+
+/**
+ * The private_metadata of a renew or buy modal that showed today's price for the submitted
+ * choice: what `/kms renew` or `/kms buy` would have put there. Undefined for other forms.
+ */
+export async function currentShownPrice(
+  billing: BillingContext,
+  callbackId: string | undefined,
+  values: unknown,
+): Promise<string | undefined> {
+  if (callbackId === RENEW_VIEW) {
+    const id = chosen(values, RENEW_INSTANCE);
+    const months = Number(chosen(values, RENEW_PERIOD)) || 1;
+    const unit = await quoteRenewal(billing, id, months).then(
+      (q) => q.unitCents,
+      () => LIST_CENTS,
+    );
+    return shownPrice(id, months, unit);
+  }
+  if (callbackId === BUY_VIEW) {
+    const site = chosen(values, BUY_SITE);
+    const months = Number(chosen(values, BUY_PERIOD)) || 1;
+    const prices = await currentPrices(billing);
+    const unit =
+      site === "international" || site === "china" ? prices[site].unit_cents : LIST_CENTS;
+    return shownPrice(site, months, unit);
+  }
+  return undefined;
 }

@@ -201,14 +201,33 @@ export function renewSubmission(
   return viewSubmission({ viewId, userId, hash: uniqueSuffix(), ...renewForm(instanceId, months) });
 }
 
-/** `/kms topup <amount>` by the admin; the trigger id is the command's idempotency key. */
-export function topupCommand(fake: FakeSlack, triggerId: string, amount: string): SlackRequest {
-  return slashCommand({
+/**
+ * `/kms topup <amount>` by the admin (the trigger id is the command's idempotency key), and
+ * what the admin read: the answer that followed the acknowledgement through response_url
+ * (empty when none came, e.g. the bot was killed), or the acknowledgement's own refusal.
+ */
+export async function topupBy(
+  fake: FakeSlack,
+  url: string,
+  triggerId: string,
+  amount: string,
+): Promise<{ kind: "network"; error: string } | { kind: "said"; text: string }> {
+  const responseUrl = fake.newResponseUrl();
+  const request = slashCommand({
     text: `topup ${amount}`,
     userId: BOT_ADMIN,
     triggerId,
-    responseUrl: fake.newResponseUrl(),
+    responseUrl,
   });
+  const outcome = await send(url, request);
+  if (outcome.kind === "network") return outcome;
+  if (outcome.response.text !== "") {
+    return { kind: "said", text: String((outcome.response.json as { text?: unknown })?.text) };
+  }
+  const answer = await fake
+    .waitForResponse((r) => r.url === responseUrl, 5_000)
+    .catch(() => undefined);
+  return { kind: "said", text: String(answer?.body.text ?? "") };
 }
 
 export type Outcome =
@@ -232,6 +251,20 @@ export async function send(url: string, request: SlackRequest): Promise<Outcome>
 export function closedModal(outcome: Outcome): boolean {
   return (
     outcome.kind === "response" && outcome.response.status === 200 && outcome.response.text === ""
+  );
+}
+
+/**
+ * True for a submission the bot took on: it closed the modal (done within the answer's
+ * budget), or the database was slow and it answered "working on it" at once, the result
+ * following in the modal or by DM. Not for a refusal.
+ */
+export function acceptedSubmission(outcome: Outcome): boolean {
+  if (closedModal(outcome)) return true;
+  if (outcome.kind !== "response" || outcome.response.status !== 200) return false;
+  const answer = outcome.response.json as { response_action?: string; view?: unknown } | undefined;
+  return (
+    answer?.response_action === "update" && JSON.stringify(answer.view).includes("Working on it")
   );
 }
 

@@ -17,6 +17,7 @@ import { type FakeSlack, startFakeSlack } from "../helpers/fake-slack.js";
 import { renewForm } from "../helpers/forms.js";
 import { SLACK_TEST_IDS } from "../helpers/slack-requests.js";
 import {
+  acceptedSubmission,
   BOT_ADMIN,
   checkBooks,
   closedModal,
@@ -29,7 +30,7 @@ import {
   send,
   sleep,
   startBot,
-  topupCommand,
+  topupBy,
 } from "./bot-process.js";
 
 const PRICE = 179_900;
@@ -77,7 +78,7 @@ describe("the SQLite file locked by another connection (BEGIN IMMEDIATE for ~1 s
       ).then((o) => ({ o, at: Date.now() })),
     );
     const topups = Array.from({ length: 2 }, (_, i) =>
-      send(s.url, topupCommand(s.fake, `TRG-LOCKED-${i}`, "250")).then((o) => ({
+      topupBy(s.fake, s.url, `TRG-LOCKED-${i}`, "250").then((o) => ({
         o,
         at: Date.now(),
       })),
@@ -99,13 +100,11 @@ describe("the SQLite file locked by another connection (BEGIN IMMEDIATE for ~1 s
     const renewed = await Promise.all(renewals);
     const toppedUp = await Promise.all(topups);
     for (const r of renewed) {
-      expect(closedModal(r.o), JSON.stringify(r.o)).toBe(true);
+      expect(acceptedSubmission(r.o), JSON.stringify(r.o)).toBe(true);
       expect(r.at - lockedAt).toBeGreaterThanOrEqual(950); // it waited, it did not fail
     }
     for (const r of toppedUp) {
-      expect(r.o.kind === "response" ? r.o.response.text : r.o.error).toContain(
-        "Recharged USD 250.00",
-      );
+      expect(r.o.kind === "said" ? r.o.text : r.o.error).toContain("Recharged USD 250.00");
     }
     const books = await checkBooks(s.db, seeded);
     expect(books.orders.map((o) => o.idempotency_key).sort()).toEqual(

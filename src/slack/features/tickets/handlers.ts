@@ -130,35 +130,37 @@ export function ticketHandlers(deps: FeatureDeps) {
       }
       await tellClicker(client, body, respond, text, logger);
     },
+  };
+}
 
-    async rejectSubmit({ ack, body, view, client, logger }: SubmitArgs) {
-      const id = rejectedTicketId(view.private_metadata);
-      const reason = readRejectReason(view.state.values)?.trim();
-      const refuse = (words: string) =>
-        ack({ response_action: "errors", errors: { [REJECT_REASON.block]: words } });
-      if (!reason) return refuse("Give the requester a reason.");
-      if (id === undefined)
-        return refuse("This form is not one kms-bot made; nothing was changed.");
-      const userId = body.user.id;
-      await answerSubmission({ ack, client, logger, viewId: view.id, userId }, async () => {
-        try {
-          const ticket = await rejectTicket(billing, userActor(userId), id, reason);
-          return {
-            done: `${ticketLabel(ticket.id)} is rejected.`,
-            after: async () => {
-              await refreshSupportMessage(client, billing, ticket, logger);
-              await tellByDm(
-                client,
-                ticket.requester,
-                `:x: ${ticketLabel(ticket.id)} (unsubscribe ${ticket.instance_id}) was rejected by <@${userId}>: ${escapeText(reason)}`,
-                logger,
-              );
-            },
-          };
-        } catch (error) {
-          return { errors: { [REJECT_REASON.block]: userMessage(error, logger).slice(0, 300) } };
-        }
-      });
-    },
+/** The reject modal's reason: the ticket is closed and the requester told why. */
+export function rejectSubmitHandler({ billing }: FeatureDeps) {
+  return async ({ ack, body, view, client, logger }: SubmitArgs) => {
+    const id = rejectedTicketId(view.private_metadata);
+    const reason = readRejectReason(view.state.values)?.trim();
+    const refuse = (words: string) =>
+      ack({ response_action: "errors", errors: { [REJECT_REASON.block]: words } });
+    if (!reason) return refuse("Give the requester a reason.");
+    if (id === undefined) return refuse("This form is not one kms-bot made; nothing was changed.");
+    const userId = body.user.id;
+    await answerSubmission({ ack, client, logger, viewId: view.id, userId }, async () => {
+      try {
+        const ticket = await rejectTicket(billing, userActor(userId), id, reason);
+        return {
+          done: `${ticketLabel(ticket.id)} is rejected.`,
+          after: async () => {
+            await refreshSupportMessage(client, billing, ticket, logger);
+            await tellByDm(
+              client,
+              ticket.requester,
+              `:x: ${ticketLabel(ticket.id)} (unsubscribe ${ticket.instance_id}) was rejected by <@${userId}>: ${escapeText(reason)}`,
+              logger,
+            );
+          },
+        };
+      } catch (error) {
+        return { errors: { [REJECT_REASON.block]: userMessage(error, logger).slice(0, 300) } };
+      }
+    });
   };
 }

@@ -41,8 +41,42 @@ export async function buildUnsubscribeModal(
   return unsubscribeModal({ choices, selectedId: id, summary });
 }
 
-export function unsubscribeHandlers(deps: FeatureDeps) {
+/** Posts a filed ticket for the admins, tells the requester where it went, refreshes App Home. */
+async function announce(
+  deps: FeatureDeps,
+  {
+    client,
+    logger,
+    userId,
+  }: { client: SubmitArgs["client"]; logger: SubmitArgs["logger"]; userId: string },
+  { ticket, estimate }: Awaited<ReturnType<typeof fileTicket>>,
+): Promise<void> {
   const { billing, config } = deps;
+  let where = `<#${config.supportChannel}>`;
+  try {
+    const message = supportMessage(ticket, estimate);
+    const posted = await postInChannel(client, config.supportChannel, message);
+    await recordSupportMessage(billing, ticket.id, posted);
+  } catch (error) {
+    logger.error(`kms-bot: could not post ${ticketLabel(ticket.id)} to the support channel`, error);
+    where =
+      "the billing admins (the support channel could not be reached; they see it in `/kms tickets`)";
+  }
+  const refund =
+    estimate.totalCents > 0
+      ? `estimated refund ${formatUsd(estimate.totalCents)}`
+      : "nothing refundable under the rules";
+  await tellByDm(
+    client,
+    userId,
+    `:ticket: Filed *${ticketLabel(ticket.id)}* to unsubscribe ${ticket.instance_id} (${refund}). It went to ${where} for approval. Reason: ${escapeText(ticket.reason)}`,
+    logger,
+  );
+  await deps.refreshHome(client, userId, logger);
+}
+
+export function unsubscribeHandlers(deps: FeatureDeps) {
+  const { billing } = deps;
   return {
     /** Unsubscribe buttons (status, App Home). */
     async openFromButton({ ack, body, action, client, respond, logger }: ActionArgs) {
@@ -87,38 +121,14 @@ export function unsubscribeHandlers(deps: FeatureDeps) {
           );
           const label = ticketLabel(filed.ticket.id);
           if (filed.replayed) return { done: `${label} is filed.` };
-          return { done: `${label} is filed.`, after: () => announce(filed) };
+          return {
+            done: `${label} is filed.`,
+            after: () => announce(deps, { client, logger, userId }, filed),
+          };
         } catch (error) {
           return { errors: { [UNSUB_INSTANCE.block]: userMessage(error, logger).slice(0, 300) } };
         }
       });
-
-      async function announce({ ticket, estimate }: Awaited<ReturnType<typeof fileTicket>>) {
-        let where = `<#${config.supportChannel}>`;
-        try {
-          const message = supportMessage(ticket, estimate);
-          const posted = await postInChannel(client, config.supportChannel, message);
-          await recordSupportMessage(billing, ticket.id, posted);
-        } catch (error) {
-          logger.error(
-            `kms-bot: could not post ${ticketLabel(ticket.id)} to the support channel`,
-            error,
-          );
-          where =
-            "the billing admins (the support channel could not be reached; they see it in `/kms tickets`)";
-        }
-        const refund =
-          estimate.totalCents > 0
-            ? `estimated refund ${formatUsd(estimate.totalCents)}`
-            : "nothing refundable under the rules";
-        await tellByDm(
-          client,
-          userId,
-          `:ticket: Filed *${ticketLabel(ticket.id)}* to unsubscribe ${ticket.instance_id} (${refund}). It went to ${where} for approval. Reason: ${escapeText(ticket.reason)}`,
-          logger,
-        );
-        await deps.refreshHome(client, userId, logger);
-      }
     },
   };
 }
