@@ -2,6 +2,7 @@
 // loaders): unicode, 10,000-character strings, SQL, mrkdwn and mention injection, numbers at
 // every edge. Nothing crashes, nothing is written from invalid input, every refusal is a
 // readable message, and user text echoed back can neither ping anyone nor break formatting.
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,6 +45,7 @@ import { getBalance } from "../../src/store/ledger.js";
 import { ALERT_CHANNEL, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject, RecordedCall } from "../helpers/fake-slack.js";
+import { changedTables, tablesSnapshot } from "../helpers/rows.js";
 
 const OWNER = "U0OWNER1";
 const EVIL_USER = "U0EVIL99";
@@ -277,16 +279,8 @@ type Snapshot = Record<Table, string[]>;
 let s: TestBot;
 let seq = 0;
 
-async function snapshot(): Promise<Snapshot> {
-  const out = {} as Snapshot;
-  for (const table of TABLES) {
-    const rows = await s.db(table).select("*");
-    out[table] = rows.map((r) => JSON.stringify(r)).sort();
-  }
-  return out;
-}
-const changed = (a: Snapshot, b: Snapshot) =>
-  TABLES.filter((t) => JSON.stringify(a[t]) !== JSON.stringify(b[t]));
+const snapshot = (): Promise<Snapshot> => tablesSnapshot(s.db, TABLES);
+const changed = (a: Snapshot, b: Snapshot) => changedTables(TABLES, a, b);
 const added = (a: Snapshot, b: Snapshot, t: Table) =>
   b[t].filter((r) => !a[t].includes(r)).map((r) => JSON.parse(r) as Record<string, unknown>);
 

@@ -16,6 +16,7 @@ import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js"
 import { ADMIN, T0 } from "../helpers/billing.js";
 import type { JsonObject } from "../helpers/fake-slack.js";
 import { buyShownPrice, buyValues } from "../helpers/forms.js";
+import { countRows, countsAndBalance } from "../helpers/rows.js";
 
 function blockById(view: unknown, blockId: string): JsonObject | undefined {
   const blocks = (view as JsonObject | undefined)?.blocks;
@@ -40,16 +41,9 @@ describe("/kms buy", () => {
     await s.close();
   });
 
-  async function count(table: string): Promise<number> {
-    const [row] = await s.db(table).count({ n: "*" });
-    return Number(row.n);
-  }
-
-  async function snapshot() {
-    const counts: Record<string, number> = {};
-    for (const t of ["instances", "orders", "ledger", "audit_log"]) counts[t] = await count(t);
-    return { counts, balance: await balance(s.billing) };
-  }
+  const count = (table: string) => countRows(s.db, table);
+  const snapshot = () =>
+    countsAndBalance(s.billing, ["instances", "orders", "ledger", "audit_log"]);
 
   /** Submits the buy modal as `userId` (default: the admin). */
   // Each delivery gets its own trigger id, as Slack's do, so a second delivery of one view is

@@ -11,6 +11,7 @@ import { elementsWith, MEMBER_ID, shown, startTestBot, type TestBot } from "../h
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject } from "../helpers/fake-slack.js";
 import { renewValues, shownPrice } from "../helpers/forms.js";
+import { countRows, countsAndBalance } from "../helpers/rows.js";
 
 const OTHER_MEMBER = "U0OTHER01";
 
@@ -24,18 +25,11 @@ function dateToken(at: number): string {
   return `<!date^${Math.floor(at / 1000)}^`;
 }
 
-async function count(s: TestBot, table: string): Promise<number> {
-  const [row] = await s.db(table).count({ n: "*" });
-  return Number(row.n);
-}
+const count = (s: TestBot, table: string) => countRows(s.db, table);
 
 /** Row counts of every table a command could write to. */
-async function snapshot(s: TestBot) {
-  const tables = ["instances", "orders", "ledger", "prices", "admins", "audit_log"];
-  const counts: Record<string, number> = {};
-  for (const t of tables) counts[t] = await count(s, t);
-  return { counts, balance: await balance(s.billing) };
-}
+const snapshot = (s: TestBot) =>
+  countsAndBalance(s.billing, ["instances", "orders", "ledger", "prices", "admins", "audit_log"]);
 
 /** A message from the bot carrying `reply`'s blocks, as Slack sends it back on a click. */
 function messageOf(reply: JsonObject): JsonObject {

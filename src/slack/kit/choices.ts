@@ -1,3 +1,4 @@
+import type { BillingContext } from "../../billing/context.js";
 import { BillingError } from "../../billing/errors.js";
 import { type InstanceView, instanceView, soonestFleet } from "../../billing/instances.js";
 
@@ -10,7 +11,7 @@ const MODAL_CHOICES = 100;
  * a preselected instance that is unknown or released is refused.
  */
 export async function modalChoices(
-  billing: Parameters<typeof soonestFleet>[0],
+  billing: BillingContext,
   instanceId: string | undefined,
   strict: boolean,
 ): Promise<InstanceView[]> {
