@@ -3,6 +3,7 @@ import type { ModalView } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { LIMITS, plain, section } from "./blocks.js";
 import type { SubmitArgs } from "./deps.js";
+import { userMessage } from "./errors.js";
 import { redrawModal, tellByDm } from "./slack.js";
 
 /**
@@ -55,7 +56,12 @@ export async function answerSubmission(
   budgetMs = SUBMIT_BUDGET_MS,
 ): Promise<void> {
   const { ack, client, logger } = args;
-  const running = work();
+  // An unexpected failure still gets an answer (money operations are single transactions:
+  // it changed nothing).
+  const running = work().catch((error): Outcome => {
+    const words = userMessage(error, logger);
+    return { redraw: notice("Not done", words), problem: words };
+  });
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), budgetMs);
