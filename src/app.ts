@@ -14,7 +14,6 @@ import type { BillingContext } from "./billing/context.js";
 import { timerSettings } from "./billing/expiry.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
-import { registerListeners } from "./listeners.js";
 import { botAuthorization, tokenCheck } from "./ops/auth.js";
 import { healthRoute, SlackLink } from "./ops/health.js";
 import { boltLevel, boltLogger, createLogger, type Logger } from "./ops/logger.js";
@@ -22,6 +21,7 @@ import { countingFetch, createMetrics, type Metrics, metricsRoute } from "./ops/
 import { requestLog } from "./ops/requests.js";
 import { close, listen, type OpsRoute, opsServer } from "./ops/server.js";
 import { type SocketConnection, socketConnection } from "./ops/socket.js";
+import { registerFeatures } from "./slack/app.js";
 import { requestGuard } from "./slack/guard.js";
 import { type Poster, slackPoster } from "./timer/poster.js";
 import { type SweepOptions, type SweepSummary, summaryLine, sweep } from "./timer/sweep.js";
@@ -207,7 +207,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
   app.use(requestLog(logger, metrics));
   app.use(requests.track);
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
-  registerListeners(app, { billing, config });
+  registerFeatures(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = measuredSweep(metrics, (options?: SweepOptions) =>
     sweep(billing, timerSettings(config), poster, options),

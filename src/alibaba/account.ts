@@ -134,12 +134,12 @@ export async function quoteOnAccount(
 
 /** Admins, or the owner of the instance, may change its auto-renewal (as in local mode). */
 async function requireAdminOrOwner(ctx: BillingContext, actor: Actor, instance: InstanceRow) {
-  if (await isAdmin(ctx, actor)) return;
+  if (await isAdmin(ctx, ctx.db, actor)) return;
   if (actor.type === "user" && instance.owner === actor.userId) return;
   throw new BillingError({
     code: "FORBIDDEN",
     action: "change auto-renewal",
-    admins: await listAdmins(ctx),
+    admins: await listAdmins(ctx, ctx.db),
     ownerAllowed: true,
   });
 }

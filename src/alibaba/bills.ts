@@ -2,6 +2,7 @@ import { orderLabel } from "../billing/bills.js";
 import type { BillingContext } from "../billing/context.js";
 import { DAY_MS } from "../billing/lifecycle.js";
 import { formatDecimal } from "../billing/money.js";
+import type { AccountBill, AccountBillLine } from "../billing/provider.js";
 import { monthRange } from "../billing/time.js";
 import { formatCsv } from "../lib/csv.js";
 import { listPaidOrdersBetween } from "../store/orders.js";
@@ -11,32 +12,6 @@ import type { AccountBillItem } from "./client.js";
 import { PAGE_SIZE } from "./sync.js";
 
 /** One line of a month on the account, tied to the bot's order when there is one. */
-export interface AccountBillLine {
-  billingCycle: string;
-  /** `YYYY-MM-DD`: the account's BillingDate, or the day the bot's order was paid. */
-  date: string;
-  instanceId: string;
-  /** The account's `Item` (`SubscriptionOrder`, `Refund`, ...), or `Renewal` for a bot-only line. */
-  item: string;
-  months: number | null;
-  amountCents: number;
-  /** The bot's order (`ORD-...`), when the bot placed it. */
-  orderId: number | null;
-  /** The account's OrderId of the bot's order. */
-  accountOrderId: string | null;
-  /**
-   * `both`: on the account and placed by the bot; `account`: the account only (a console or
-   * automatic renewal); `bot`: paid through the bot, not yet on the account's bill.
-   */
-  source: "both" | "account" | "bot";
-}
-
-export interface AccountBill {
-  month: string;
-  lines: AccountBillLine[];
-  totals: { chargedCents: number; refundedCents: number; netCents: number };
-}
-
 async function billItems(deps: AccountDeps, month: string): Promise<AccountBillItem[]> {
   const items: AccountBillItem[] = [];
   for (let page = 1; ; page++) {

@@ -10,20 +10,15 @@ import { transaction } from "../store/db.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { echoInput } from "./echo.js";
 import { BillingError } from "./errors.js";
-
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+import { SLACK_USER_ID } from "./ids.js";
 
 /** Every billing admin: those from `KMS_ADMIN_USERS` first, then those added in Slack. */
-export async function listAdmins(ctx: BillingContext, tx: Db = ctx.db): Promise<string[]> {
+export async function listAdmins(ctx: BillingContext, tx: Db): Promise<string[]> {
   const added = (await listAdminRows({ tx })).map((r) => r.user_id);
   return [...new Set([...ctx.envAdmins, ...added])];
 }
 
-export async function isAdmin(
-  ctx: BillingContext,
-  actor: Actor,
-  tx: Db = ctx.db,
-): Promise<boolean> {
+export async function isAdmin(ctx: BillingContext, tx: Db, actor: Actor): Promise<boolean> {
   if (actor.type === "system") return true;
   return ctx.envAdmins.includes(actor.userId) || isAdminRow({ tx }, actor.userId);
 }
@@ -35,7 +30,7 @@ export async function requireAdmin(
   actor: Actor,
   action: string,
 ): Promise<void> {
-  if (!(await isAdmin(ctx, actor, tx))) {
+  if (!(await isAdmin(ctx, tx, actor))) {
     throw new BillingError({ code: "FORBIDDEN", action, admins: await listAdmins(ctx, tx) });
   }
 }
@@ -53,7 +48,7 @@ export async function audit(
 }
 
 function checkUserId(userId: string): void {
-  if (!USER_ID.test(userId)) {
+  if (!SLACK_USER_ID.test(userId)) {
     throw new BillingError({
       code: "INVALID_INPUT",
       field: "user",

@@ -1,5 +1,5 @@
 import { formatCsv } from "../lib/csv.js";
-import { listBillLines } from "../store/ledger.js";
+import { listBillLines, recentBillLines } from "../store/ledger.js";
 import type { BillLineRow } from "../store/rows.js";
 import type { BillingContext } from "./context.js";
 import { orderLabelOf } from "./errors.js";
@@ -108,4 +108,10 @@ export function billCsv(bill: MonthBill, zone: string): string {
     formatDecimal(l.balanceAfterCents),
   ]);
   return formatCsv([[...BILL_CSV_HEADER], ...rows]);
+}
+
+/** The latest bill lines, newest first (App Home's "Recent bills"). */
+export async function recentBills(ctx: BillingContext, limit: number): Promise<BillLine[]> {
+  const rows = await recentBillLines({ tx: ctx.db }, limit);
+  return rows.map((r) => toBillLine(r, ctx.timezone));
 }

@@ -1,7 +1,12 @@
 import type { Knex } from "knex";
 import type { Clock } from "../clock.js";
 
-/** What every billing operation needs: the database, the clock and two settings. */
+/**
+ * What every billing operation needs: the database, the clock and two settings. One
+ * convention throughout the core: the context comes first; a function that runs inside its
+ * caller's transaction takes that transaction second, `(ctx, tx, ...)` (pass `ctx.db` when
+ * there is none); every other function takes `(ctx, ...)` and opens its own.
+ */
 export interface BillingContext {
   db: Knex;
   clock: Clock;

@@ -1,4 +1,4 @@
-import { formatUsd } from "./money.js";
+import { formatUsd } from "./usd.js";
 
 /** Order ids as people see them: `ORD-000042` (bills.ts re-exports it as orderLabel). */
 export function orderLabelOf(id: number): string {

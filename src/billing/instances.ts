@@ -75,7 +75,7 @@ async function changeInstance(
     const instance = await lockInstance({ tx }, id);
     if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id });
     const isOwner = actor.type === "user" && instance.owner === actor.userId;
-    if (!(await isAdmin(ctx, actor, tx)) && !(who.ownerAllowed && isOwner)) {
+    if (!(await isAdmin(ctx, tx, actor)) && !(who.ownerAllowed && isOwner)) {
       throw new BillingError({
         code: "FORBIDDEN",
         action: who.action,

@@ -11,6 +11,7 @@ import { charge, checkPeriod, checkShownPrice, type OrderResult, replayOrder } f
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
+import { SLACK_CHANNEL_ID, SLACK_USER_ID } from "./ids.js";
 import { lifecycleOf } from "./lifecycle.js";
 import { instanceName } from "./names.js";
 import { isPeriod, type PeriodMonths } from "./periods.js";
@@ -192,15 +193,12 @@ export async function renewLocked(
   return { order, instance: renewed, balanceAfterCents, replayed: false };
 }
 
-const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
-const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
-
 export const purchaseInput = z.object({
   name: instanceName("is missing"),
   site: siteSchema,
   months: z.number().int().refine(isPeriod, "is not a subscription period on sale"),
-  channel: z.string().regex(SLACK_CHANNEL, "is not a Slack channel id").nullable().default(null),
-  owner: z.string().regex(SLACK_USER, "is not a Slack user id").nullable().default(null),
+  channel: z.string().regex(SLACK_CHANNEL_ID, "is not a Slack channel id").nullable().default(null),
+  owner: z.string().regex(SLACK_USER_ID, "is not a Slack user id").nullable().default(null),
   idempotencyKey: z.string().min(1).max(200).nullable().default(null),
   expectedUnitCents: z.number().int().positive().optional(),
 });
@@ -219,6 +217,17 @@ export function invalidInput(error: z.ZodError): BillingError {
 export function newInstanceId(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   return `kst-${Array.from(randomBytes(17), (b) => alphabet[b % alphabet.length]).join("")}`;
+}
+
+/** Refuses what {@link purchase} would refuse before charging (input, rights); buys nothing. */
+export async function checkPurchase(
+  ctx: BillingContext,
+  actor: Actor,
+  raw: PurchaseInput,
+): Promise<void> {
+  const parsed = purchaseInput.safeParse(raw);
+  if (!parsed.success) throw invalidInput(parsed.error);
+  await requireAdmin(ctx, ctx.db, actor, "buy instances");
 }
 
 /** Buys a new instance (admins only), active from now for the period paid. */

@@ -1,4 +1,3 @@
-import type { AccountBill } from "../alibaba/bills.js";
 import { getInstance } from "../store/instances.js";
 import type { InstanceRow, OrderRow } from "../store/rows.js";
 import { balance } from "./account.js";
@@ -14,6 +13,33 @@ import {
   renew,
 } from "./orders.js";
 import { estimateRefund, type RefundEstimate } from "./refunds.js";
+
+/** One line of an account bill (`QueryInstanceBill`), tied to the bot's order where it placed it. */
+export interface AccountBillLine {
+  billingCycle: string;
+  /** `YYYY-MM-DD`: the account's BillingDate, or the day the bot's order was paid. */
+  date: string;
+  instanceId: string;
+  /** The account's `Item` (`SubscriptionOrder`, `Refund`, ...), or `Renewal` for a bot-only line. */
+  item: string;
+  months: number | null;
+  amountCents: number;
+  /** The bot's order (`ORD-...`), when the bot placed it. */
+  orderId: number | null;
+  /** The account's OrderId of the bot's order. */
+  accountOrderId: string | null;
+  /**
+   * `both`: on the account and placed by the bot; `account`: the account only (a console or
+   * automatic renewal); `bot`: paid through the bot, not yet on the account's bill.
+   */
+  source: "both" | "account" | "bot";
+}
+
+export interface AccountBill {
+  month: string;
+  lines: AccountBillLine[];
+  totals: { chargedCents: number; refundedCents: number; netCents: number };
+}
 
 /** A renewal quote, saying where its price came from. */
 export interface ProviderQuote extends RenewalQuote {

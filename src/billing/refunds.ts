@@ -114,11 +114,11 @@ async function estimateWith(
 
 /** {@link estimateRefund} inside the caller's transaction. */
 export async function estimateRefundIn(
+  ctx: BillingContext,
   tx: Db,
   instanceId: string,
-  now: number,
 ): Promise<RefundEstimate> {
-  return (await estimateWith(tx, instanceId, now, false)).estimate;
+  return (await estimateWith(tx, instanceId, ctx.clock(), false)).estimate;
 }
 
 /** What unsubscribing `instanceId` now would refund, line by line. */

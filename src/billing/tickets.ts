@@ -9,6 +9,7 @@ import {
   listOpenTickets,
   lockTicket,
   openTicketFor,
+  setSupportMessage,
 } from "../store/tickets.js";
 import { audit, isAdmin, requireAdmin } from "./admins.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
@@ -82,7 +83,7 @@ export async function fileTicket(
         // The same request, delivered twice at once: the first one filed it.
         return {
           ticket: open,
-          estimate: await estimateRefundIn(tx, instance.id, ctx.clock()),
+          estimate: await estimateRefundIn(ctx, tx, instance.id),
           replayed: true,
         };
       }
@@ -93,7 +94,7 @@ export async function fileTicket(
           problem: `already has an open unsubscribe ticket, ${ticketLabel(open.id)} (filed by <@${open.requester}>).`,
         });
       }
-      const estimate = await estimateRefundIn(tx, instance.id, ctx.clock());
+      const estimate = await estimateRefundIn(ctx, tx, instance.id);
       const ticket = await insertTicket(
         { tx },
         {
@@ -260,10 +261,27 @@ export async function visibleOpenTickets(
   ctx: BillingContext,
   actor: Actor,
 ): Promise<{ tickets: TicketRow[]; all: boolean }> {
-  const all = await isAdmin(ctx, actor);
+  const all = await isAdmin(ctx, ctx.db, actor);
   const tickets = await listOpenTickets(
     { tx: ctx.db },
     all || actor.type !== "user" ? undefined : actor.userId,
   );
   return { tickets, all };
+}
+
+/** The open ticket of an instance, if any (the unsubscribe modal says so before filing). */
+export async function openTicketOf(
+  ctx: BillingContext,
+  instanceId: string,
+): Promise<TicketRow | undefined> {
+  return openTicketFor({ tx: ctx.db }, instanceId);
+}
+
+/** Remembers where a ticket was posted, so its message can show each decision. */
+export async function recordSupportMessage(
+  ctx: BillingContext,
+  ticketId: number,
+  where: { channel: string; ts: string },
+): Promise<void> {
+  await setSupportMessage({ tx: ctx.db }, ticketId, where.channel, where.ts);
 }

@@ -5,7 +5,15 @@ import { BillingError } from "../billing/errors.js";
 import { formatUsd } from "../billing/money.js";
 import { currentPrices } from "../billing/prices.js";
 import { transaction } from "../store/db.js";
-import { deleteFaq, type FaqFields, getFaq, insertFaq, listFaq, updateFaq } from "../store/faq.js";
+import {
+  deleteFaq,
+  type FaqFields,
+  getFaq,
+  insertFaq,
+  listFaq,
+  markEventProcessed,
+  updateFaq,
+} from "../store/faq.js";
 import type { FaqRow } from "../store/rows.js";
 import { answers, faqQuestion, rankFaq } from "./match.js";
 
@@ -135,4 +143,9 @@ export async function faqEntry(ctx: BillingContext, id: number): Promise<FaqRow>
   const row = await getFaq({ tx: ctx.db }, id);
   if (!row) throw new BillingError({ code: "NOT_FOUND", entity: "faq", id: String(id) });
   return row;
+}
+
+/** Records that an event (a question) is being answered; false when it already was (a retry). */
+export async function firstDelivery(ctx: BillingContext, eventId: string): Promise<boolean> {
+  return markEventProcessed({ tx: ctx.db }, eventId, ctx.clock());
 }

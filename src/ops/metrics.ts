@@ -94,6 +94,49 @@ function databaseGauges(registry: Registry, db: Knex, now: () => number): void {
   );
 }
 
+/** The timer's metrics: runs by outcome, duration, last success, warnings sent and failed. */
+function sweepMetrics(registry: Registry, now: () => number): Metrics["sweep"] {
+  const sweeps = new Counter({
+    name: "kms_sweep_runs_total",
+    help: "Expiry timer sweeps, by outcome (ok, skipped: another replica held the lease, failed)",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const sweepSeconds = new Histogram({
+    name: "kms_sweep_duration_seconds",
+    help: "How long a sweep took",
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
+  const lastSweep = new Gauge({
+    name: "kms_sweep_last_success_timestamp_seconds",
+    help: "When this process last completed a sweep (not skipped, not failed), Unix time",
+    registers: [registry],
+  });
+  const warningsSent = new Counter({
+    name: "kms_warnings_sent_total",
+    help: "Warnings and receipts the timer posted to Slack",
+    registers: [registry],
+  });
+  const warningsFailed = new Counter({
+    name: "kms_warnings_failed_total",
+    help: "Posts the timer tried and Slack refused or did not answer (they stay due)",
+    registers: [registry],
+  });
+  return (outcome, seconds) => {
+    if (outcome instanceof Error) {
+      sweeps.inc({ outcome: "failed" });
+      return;
+    }
+    sweeps.inc({ outcome: outcome.skipped ? "skipped" : "ok" });
+    if (outcome.skipped) return;
+    sweepSeconds.observe(seconds);
+    lastSweep.set(now() / 1000);
+    warningsSent.inc(outcome.posted);
+    warningsFailed.inc(outcome.failed);
+  };
+}
+
 /** The bot's Prometheus metrics, in a registry of its own. */
 export function createMetrics({
   db,
@@ -123,33 +166,7 @@ export function createMetrics({
     labelNames: ["method", "error"],
     registers: [registry],
   });
-  const sweeps = new Counter({
-    name: "kms_sweep_runs_total",
-    help: "Expiry timer sweeps, by outcome (ok, skipped: another replica held the lease, failed)",
-    labelNames: ["outcome"],
-    registers: [registry],
-  });
-  const sweepSeconds = new Histogram({
-    name: "kms_sweep_duration_seconds",
-    help: "How long a sweep took",
-    buckets: [0.1, 0.5, 1, 5, 15, 60, 300],
-    registers: [registry],
-  });
-  const lastSweep = new Gauge({
-    name: "kms_sweep_last_success_timestamp_seconds",
-    help: "When this process last completed a sweep (not skipped, not failed), Unix time",
-    registers: [registry],
-  });
-  const warningsSent = new Counter({
-    name: "kms_warnings_sent_total",
-    help: "Warnings and receipts the timer posted to Slack",
-    registers: [registry],
-  });
-  const warningsFailed = new Counter({
-    name: "kms_warnings_failed_total",
-    help: "Posts the timer tried and Slack refused or did not answer (they stay due)",
-    registers: [registry],
-  });
+  const recordSweep = sweepMetrics(registry, now);
   databaseGauges(registry, db, now);
   if (link.mode === "socket") {
     new Gauge({
@@ -168,18 +185,7 @@ export function createMetrics({
       latency.observe({ kind, outcome }, seconds);
     },
     slackError: (method, error) => slackErrors.inc({ method, error }),
-    sweep(outcome, seconds) {
-      if (outcome instanceof Error) {
-        sweeps.inc({ outcome: "failed" });
-        return;
-      }
-      sweeps.inc({ outcome: outcome.skipped ? "skipped" : "ok" });
-      if (outcome.skipped) return;
-      sweepSeconds.observe(seconds);
-      lastSweep.set(now() / 1000);
-      warningsSent.inc(outcome.posted);
-      warningsFailed.inc(outcome.failed);
-    },
+    sweep: recordSweep,
   };
 }
 

@@ -13,7 +13,7 @@ import {
   type WarningFacts,
   warningFacts,
 } from "../billing/outbox.js";
-import { warningMessage } from "../blocks/warnings.js";
+import { warningMessage } from "../slack/features/warnings/blocks.js";
 import { CHANNEL_PROBLEMS, type Poster, type PostResult } from "./poster.js";
 
 /** The sweep lease lasts 2 minutes and is renewed while a long delivery runs. */

@@ -2,7 +2,7 @@ import type { KnownBlock } from "@slack/types";
 import { WebClient } from "@slack/web-api";
 import { ticketLabel } from "../billing/errors.js";
 import type { TicketRow } from "../billing/outbox.js";
-import { supportMessage } from "../blocks/tickets.js";
+import { supportMessage } from "../slack/features/tickets/blocks.js";
 
 /** What posting a message answered: the message's place, or why not (and when to retry). */
 export type PostResult =

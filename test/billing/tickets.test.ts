@@ -1,4 +1,3 @@
-import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance } from "../../src/billing/account.js";
 import { addAdmin } from "../../src/billing/admins.js";
@@ -35,6 +34,7 @@ import {
   type TestClock,
 } from "../helpers/billing.js";
 import { createTestDatabase, DATABASES, type TestDatabase } from "../helpers/databases.js";
+import { countRows } from "../helpers/rows.js";
 
 const INTL = 179_900;
 const CHINA = 239_900;
@@ -59,11 +59,6 @@ async function refundLines(ctx: BillingContext, month = "2026-01") {
   return (await monthBill(ctx, month)).lines
     .filter((l) => l.item === "Refund")
     .map((l) => [l.orderId, l.amountCents, l.balanceAfterCents]);
-}
-
-async function countRows(db: Knex, table: string): Promise<number> {
-  const row = await db(table).count({ n: "*" }).first();
-  return Number(row?.n ?? 0);
 }
 
 describe.each(DATABASES)("unsubscribe tickets on %s", (dbId) => {

@@ -12,6 +12,7 @@ import {
   startFakeSlack,
 } from "./fake-slack.js";
 import { type FakeSocket, startFakeSocket } from "./fake-socket.js";
+import { currentShownPrice } from "./forms.js";
 import {
   type AppResponse,
   type BlockActionOptions,
@@ -60,6 +61,8 @@ export async function startTestBot(
     env?: Record<string, string>;
     /** Run in Socket Mode against a fake socket endpoint (`url` then serves only /healthz, /metrics). */
     socket?: boolean;
+    /** The clock moves 1 ms on every reading (as a real clock does between two reads). */
+    tickingClock?: boolean;
   } = {},
 ): Promise<TestBot> {
   const fake = await startFakeSlack(options.slack);
@@ -78,6 +81,7 @@ export async function startTestBot(
     ...options.env,
   });
   const billing = billingContext(t.db, T0);
+  if (options.tickingClock) billing.clock = ticking(billing.clock);
   const bot = createApp(config, { db: t.db, clock: billing.clock, schedule: false });
   const port = await bot.start(0);
   const url = `http://127.0.0.1:${port}`;
@@ -94,15 +98,11 @@ export async function startTestBot(
     billing: { ...billing, envAdmins: config.KMS_ADMIN_USERS },
     send,
     async command(text, userId = MEMBER_ID) {
-      const response = await send(
-        slashCommand({
-          text,
-          userId,
-          triggerId: fake.newTriggerId(),
-          responseUrl: fake.newResponseUrl(),
-        }),
-      );
-      const reply = (response.json ?? {}) as Record<string, unknown>;
+      const triggerId = fake.newTriggerId();
+      const responseUrl = fake.newResponseUrl();
+      const response = await send(slashCommand({ text, userId, triggerId, responseUrl }));
+      const reply =
+        response.text === "" ? await answerTo(fake, triggerId, responseUrl) : replyOf(response);
       const issues = checkMessage(reply);
       if (issues.length > 0) {
         throw new Error(
@@ -115,7 +115,15 @@ export async function startTestBot(
       send(
         blockAction({ triggerId: fake.newTriggerId(), responseUrl: fake.newResponseUrl(), ...o }),
       ),
-    submit: (o) => send(viewSubmission(o)),
+    // A submission without its view or metadata is of a modal that showed today's price.
+    submit: async (o) =>
+      send(
+        viewSubmission(
+          o.view || o.privateMetadata !== undefined
+            ? o
+            : { ...o, privateMetadata: await currentShownPrice(billing, o.callbackId, o.values) },
+        ),
+      ),
     event: (event, headers) => send(eventCallback({ event }), { headers }),
     async close() {
       await bot.stop();
@@ -124,6 +132,47 @@ export async function startTestBot(
       await t.destroy();
     },
   };
+}
+
+function ticking(clock: TestClock): TestClock {
+  const moving = () => {
+    clock.advance(1);
+    return clock();
+  };
+  return Object.assign(moving, { set: clock.set, advance: clock.advance });
+}
+
+function replyOf(response: AppResponse): Record<string, unknown> {
+  return (response.json ?? {}) as Record<string, unknown>;
+}
+
+/** How long a command may take to answer (the Web API client retries Slack's 429s meanwhile). */
+const ANSWER_MS = 10_000;
+
+/**
+ * What a command acknowledged empty answered afterwards: its response_url post, or nothing
+ * when it opened its modal (`{}`).
+ */
+async function answerTo(
+  fake: FakeSlack,
+  triggerId: string,
+  responseUrl: string,
+): Promise<Record<string, unknown>> {
+  const path = new URL(responseUrl).pathname;
+  const waits = [
+    fake.waitForResponse((r) => r.url.endsWith(path), ANSWER_MS).then((r) => r.body),
+    fake
+      .waitFor(
+        "views.open",
+        (c) => c.args.trigger_id === triggerId && c.response?.ok === true,
+        ANSWER_MS,
+      )
+      .then(() => ({})),
+  ];
+  for (const w of waits) w.catch(() => undefined);
+  return Promise.any(waits).catch(() => {
+    throw new Error(`no answer to the command (trigger ${triggerId})`);
+  });
 }
 
 /** All the text a reply shows (its `text` and every block's text), for assertions. */

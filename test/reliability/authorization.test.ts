@@ -3,13 +3,13 @@
 // workspace), with what the person is told and what the database did, or did not, record.
 // Then crafted payloads: admin callbacks submitted by members, forged button values, edited
 // private_metadata and workspace claims; all refused, nothing changed.
+
 import { afterEach, describe, expect, it } from "vitest";
 import { addAdmin } from "../../src/billing/admins.js";
 import { userActor } from "../../src/billing/context.js";
 import { formatUsd } from "../../src/billing/money.js";
 import { renew } from "../../src/billing/orders.js";
 import { fileTicket, withdrawTicket } from "../../src/billing/tickets.js";
-import { EXPORT_BILLS, OPEN_RENEW } from "../../src/blocks/actions.js";
 import {
   BUY_CHANNEL,
   BUY_NAME,
@@ -17,26 +17,35 @@ import {
   BUY_PERIOD,
   BUY_SITE,
   BUY_VIEW,
-} from "../../src/blocks/buy.js";
-import { FAQ_FIELDS, FAQ_VIEW } from "../../src/blocks/faq.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+} from "../../src/slack/features/buy/blocks.js";
+import { FAQ_FIELDS, FAQ_VIEW } from "../../src/slack/features/faq/blocks.js";
+import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import {
-  ANY_INSTANCE,
   APPROVE_TICKET,
-  OPEN_UNSUBSCRIBE,
   REJECT_REASON,
   REJECT_TICKET,
   REJECT_VIEW,
+  WITHDRAW_TICKET,
+} from "../../src/slack/features/tickets/blocks.js";
+import {
   UNSUB_INSTANCE,
   UNSUB_REASON,
   UNSUB_VIEW,
-  WITHDRAW_TICKET,
-} from "../../src/blocks/tickets.js";
-import { SNOOZE, WONT_RENEW } from "../../src/blocks/warnings.js";
+} from "../../src/slack/features/unsubscribe/blocks.js";
+import { SNOOZE, WONT_RENEW } from "../../src/slack/features/warnings/blocks.js";
+import {
+  ANY_INSTANCE,
+  EXPORT_BILLS,
+  OPEN_RENEW,
+  OPEN_UNSUBSCRIBE,
+} from "../../src/slack/kit/buttons.js";
+import { TERMS } from "../../src/slack/kit/form.js";
 import { getBalance } from "../../src/store/ledger.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject, RecordedCall } from "../helpers/fake-slack.js";
+import { renewValues } from "../helpers/forms.js";
+import { changedTables as changedTablesOf, tablesSnapshot } from "../helpers/rows.js";
 import {
   type AppResponse,
   blockAction,
@@ -83,18 +92,9 @@ const TABLES = [
 type Table = (typeof TABLES)[number];
 type Snapshot = Record<Table, string[]>;
 
-async function snapshot(s: TestBot): Promise<Snapshot> {
-  const out = {} as Snapshot;
-  for (const table of TABLES) {
-    const rows = await s.db(table).select("*");
-    out[table] = rows.map((r) => JSON.stringify(r)).sort();
-  }
-  return out;
-}
-
-function changedTables(before: Snapshot, after: Snapshot): Table[] {
-  return TABLES.filter((t) => JSON.stringify(before[t]) !== JSON.stringify(after[t]));
-}
+const snapshot = (s: TestBot): Promise<Snapshot> => tablesSnapshot(s.db, TABLES);
+const changedTables = (before: Snapshot, after: Snapshot): Table[] =>
+  changedTablesOf(TABLES, before, after);
 
 /** The ids a world was built with. */
 interface World {
@@ -185,11 +185,6 @@ const select = (value: string) => ({ type: "static_select", selected_option: { v
 const input = (value: string) => ({ type: "plain_text_input", value });
 const accepted = { type: "checkboxes", selected_options: [{ value: TERMS.value }] };
 
-const renewValues = (instanceId: string, months = "1"): JsonObject => ({
-  [RENEW_INSTANCE.block]: { [RENEW_INSTANCE.action]: select(instanceId) },
-  [RENEW_PERIOD.block]: { [RENEW_PERIOD.action]: select(months) },
-  [TERMS.block]: { [TERMS.action]: accepted },
-});
 const buyValues = (name = "payments-hsm"): JsonObject => ({
   [BUY_NAME.block]: { [BUY_NAME.action]: input(name) },
   [BUY_SITE.block]: { [BUY_SITE.action]: select("international") },

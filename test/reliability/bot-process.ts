@@ -4,6 +4,7 @@
  * (balance == ledger, one charge per order, expiry chains) run against the database after
  * faults, crashes and replicas.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -11,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
 import { expect } from "vitest";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
 import { getBalance, ledgerSum } from "../../src/store/ledger.js";
 import { SIGNING_SECRET } from "../helpers/app.js";
 import { ROOT } from "../helpers/cli-process.js";
 import type { FakeSlack } from "../helpers/fake-slack.js";
+import { renewForm } from "../helpers/forms.js";
 import {
   type AppResponse,
   postToApp,
@@ -190,47 +191,43 @@ export function uniqueSuffix(): string {
   return `${Date.now()}.${process.pid}.${unique}`;
 }
 
-export function renewValues(instanceId: string, months: number) {
-  return {
-    [RENEW_INSTANCE.block]: {
-      [RENEW_INSTANCE.action]: { type: "static_select", selected_option: { value: instanceId } },
-    },
-    [RENEW_PERIOD.block]: {
-      [RENEW_PERIOD.action]: {
-        type: "static_select",
-        selected_option: { value: String(months) },
-      },
-    },
-    [TERMS.block]: {
-      [TERMS.action]: { type: "checkboxes", selected_options: [{ value: TERMS.value }] },
-    },
-  };
-}
-
-/** A renew modal submission, with a fresh view hash so each send is a distinct signed request. */
+/** A renew modal submission (after it showed the list price), with a fresh view hash so each send is a distinct signed request. */
 export function renewSubmission(
   viewId: string,
   instanceId: string,
   months: number,
   userId: string,
 ): SlackRequest {
-  return viewSubmission({
-    callbackId: RENEW_VIEW,
-    viewId,
-    userId,
-    hash: uniqueSuffix(),
-    values: renewValues(instanceId, months),
-  });
+  return viewSubmission({ viewId, userId, hash: uniqueSuffix(), ...renewForm(instanceId, months) });
 }
 
-/** `/kms topup <amount>` by the admin; the trigger id is the command's idempotency key. */
-export function topupCommand(fake: FakeSlack, triggerId: string, amount: string): SlackRequest {
-  return slashCommand({
+/**
+ * `/kms topup <amount>` by the admin (the trigger id is the command's idempotency key), and
+ * what the admin read: the answer that followed the acknowledgement through response_url
+ * (empty when none came, e.g. the bot was killed), or the acknowledgement's own refusal.
+ */
+export async function topupBy(
+  fake: FakeSlack,
+  url: string,
+  triggerId: string,
+  amount: string,
+): Promise<{ kind: "network"; error: string } | { kind: "said"; text: string }> {
+  const responseUrl = fake.newResponseUrl();
+  const request = slashCommand({
     text: `topup ${amount}`,
     userId: BOT_ADMIN,
     triggerId,
-    responseUrl: fake.newResponseUrl(),
+    responseUrl,
   });
+  const outcome = await send(url, request);
+  if (outcome.kind === "network") return outcome;
+  if (outcome.response.text !== "") {
+    return { kind: "said", text: String((outcome.response.json as { text?: unknown })?.text) };
+  }
+  const answer = await fake
+    .waitForResponse((r) => r.url === responseUrl, 5_000)
+    .catch(() => undefined);
+  return { kind: "said", text: String(answer?.body.text ?? "") };
 }
 
 export type Outcome =
@@ -254,6 +251,20 @@ export async function send(url: string, request: SlackRequest): Promise<Outcome>
 export function closedModal(outcome: Outcome): boolean {
   return (
     outcome.kind === "response" && outcome.response.status === 200 && outcome.response.text === ""
+  );
+}
+
+/**
+ * True for a submission the bot took on: it closed the modal (done within the answer's
+ * budget), or the database was slow and it answered "working on it" at once, the result
+ * following in the modal or by DM. Not for a refusal.
+ */
+export function acceptedSubmission(outcome: Outcome): boolean {
+  if (closedModal(outcome)) return true;
+  if (outcome.kind !== "response" || outcome.response.status !== 200) return false;
+  const answer = outcome.response.json as { response_action?: string; view?: unknown } | undefined;
+  return (
+    answer?.response_action === "update" && JSON.stringify(answer.view).includes("Working on it")
   );
 }
 

@@ -20,6 +20,7 @@ import {
   warnings,
 } from "../timer/harness.js";
 import {
+  acceptedSubmission,
   BOT_ADMIN,
   type BotProcess,
   checkBooks,
@@ -34,7 +35,7 @@ import {
   send,
   sleep,
   startBot,
-  topupCommand,
+  topupBy,
 } from "./bot-process.js";
 
 const MEMBER = SLACK_TEST_IDS.userId;
@@ -107,9 +108,10 @@ describe.each(DATABASES)("kill -9 of the bot during a stream of money operations
           } else {
             const trigger = `TRG-CRASH-${round}-${seq}`;
             topups.add(trigger);
-            outcome = await send(bot.url, topupCommand(fake, trigger, "100"));
-            if (outcome.kind === "response" && /Recharged/.test(outcome.response.text))
-              confirmedTopups.push(trigger);
+            const topped = await topupBy(fake, bot.url, trigger, "100");
+            if (topped.kind === "network") return; // the bot is gone
+            if (/Recharged/.test(topped.text)) confirmedTopups.push(trigger);
+            continue;
           }
           if (outcome.kind === "network") return; // the bot is gone
         }
@@ -157,7 +159,7 @@ describe.each(DATABASES)("kill -9 of the bot during a stream of money operations
       return results;
     };
     const first = await resubmit();
-    expect(first.filter((o) => !closedModal(o))).toEqual([]);
+    expect(first.filter((o) => !acceptedSubmission(o))).toEqual([]);
     const afterFirst = await checkBooks(t.db, seeded);
     for (const viewId of renewals.keys()) expect(orderOf(afterFirst, viewId)).toHaveLength(1);
     // Orders that existed are untouched; only the cut-off ones were added.
@@ -180,14 +182,14 @@ describe.each(DATABASES)("kill -9 of the bot during a stream of money operations
 
     // A second round changes nothing at all.
     const second = await resubmit();
-    expect(second.filter((o) => !closedModal(o))).toEqual([]);
+    expect(second.filter((o) => !acceptedSubmission(o))).toEqual([]);
     const afterSecond = await checkBooks(t.db, seeded);
     expect(afterSecond).toEqual(afterFirst);
 
     // Topups sent again: applied at most once per trigger id.
     for (const trigger of topups) {
-      const again = await send(bot.url, topupCommand(fake, trigger, "100"));
-      const said = again.kind === "response" ? again.response.text : again.error;
+      const again = await topupBy(fake, bot.url, trigger, "100");
+      const said = again.kind === "said" ? again.text : again.error;
       expect(said).toMatch(/(Already recharged|Recharged) USD 100\.00/);
     }
     const afterTopups = await checkBooks(t.db, seeded);

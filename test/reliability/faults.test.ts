@@ -6,16 +6,18 @@ import sqlite3 from "sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance, topup } from "../../src/billing/account.js";
 import { type BillingContext, cliActor } from "../../src/billing/context.js";
-import { RENEW_VIEW } from "../../src/blocks/renew.js";
 import { systemClock } from "../../src/clock.js";
+import { RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import { parseDatabaseUrl } from "../../src/store/db.js";
 import { listOrders } from "../../src/store/orders.js";
 import { MEMBER_ID, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, seedInstance, T0 } from "../helpers/billing.js";
 import { createTestDatabase, PG_URL, type TestDatabase } from "../helpers/databases.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/fake-slack.js";
+import { renewForm } from "../helpers/forms.js";
 import { SLACK_TEST_IDS } from "../helpers/slack-requests.js";
 import {
+  acceptedSubmission,
   BOT_ADMIN,
   checkBooks,
   closedModal,
@@ -24,12 +26,11 @@ import {
   killAllBots,
   type Outcome,
   renewSubmission,
-  renewValues,
   seedInstanceRow,
   send,
   sleep,
   startBot,
-  topupCommand,
+  topupBy,
 } from "./bot-process.js";
 
 const PRICE = 179_900;
@@ -77,7 +78,7 @@ describe("the SQLite file locked by another connection (BEGIN IMMEDIATE for ~1 s
       ).then((o) => ({ o, at: Date.now() })),
     );
     const topups = Array.from({ length: 2 }, (_, i) =>
-      send(s.url, topupCommand(s.fake, `TRG-LOCKED-${i}`, "250")).then((o) => ({
+      topupBy(s.fake, s.url, `TRG-LOCKED-${i}`, "250").then((o) => ({
         o,
         at: Date.now(),
       })),
@@ -99,13 +100,11 @@ describe("the SQLite file locked by another connection (BEGIN IMMEDIATE for ~1 s
     const renewed = await Promise.all(renewals);
     const toppedUp = await Promise.all(topups);
     for (const r of renewed) {
-      expect(closedModal(r.o), JSON.stringify(r.o)).toBe(true);
+      expect(acceptedSubmission(r.o), JSON.stringify(r.o)).toBe(true);
       expect(r.at - lockedAt).toBeGreaterThanOrEqual(950); // it waited, it did not fail
     }
     for (const r of toppedUp) {
-      expect(r.o.kind === "response" ? r.o.response.text : r.o.error).toContain(
-        "Recharged USD 250.00",
-      );
+      expect(r.o.kind === "said" ? r.o.text : r.o.error).toContain("Recharged USD 250.00");
     }
     const books = await checkBooks(s.db, seeded);
     expect(books.orders.map((o) => o.idempotency_key).sort()).toEqual(
@@ -298,12 +297,7 @@ describe("Slack failing around a renewal", () => {
   });
 
   const submit = (viewId: string) =>
-    s.submit({
-      callbackId: RENEW_VIEW,
-      viewId,
-      userId: MEMBER_ID,
-      values: renewValues("kst-a", 1),
-    });
+    s.submit({ viewId, userId: MEMBER_ID, ...renewForm("kst-a", 1) });
 
   it("the confirmation DM answering HTTP 500 on every attempt: the order stays, once; a retry of the submission charges nothing", async () => {
     s.fake.failNext("chat.postMessage", { status: 500, times: 10 });

@@ -2,6 +2,7 @@
 // loaders): unicode, 10,000-character strings, SQL, mrkdwn and mention injection, numbers at
 // every edge. Nothing crashes, nothing is written from invalid input, every refusal is a
 // readable message, and user text echoed back can neither ping anyone nor break formatting.
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,9 @@ import { formatUsd } from "../../src/billing/money.js";
 import { PERIOD_MONTHS } from "../../src/billing/periods.js";
 import { setPrice } from "../../src/billing/prices.js";
 import { fileTicket } from "../../src/billing/tickets.js";
-import { EXPORT_BILLS, OPEN_RENEW } from "../../src/blocks/actions.js";
+import { runCli } from "../../src/cli.js";
+import { fixedClock } from "../../src/clock.js";
+import { ConfigError, loadBotConfig } from "../../src/config.js";
 import {
   BUY_CHANNEL,
   BUY_NAME,
@@ -20,28 +23,29 @@ import {
   BUY_PERIOD,
   BUY_SITE,
   BUY_VIEW,
-} from "../../src/blocks/buy.js";
-import { FAQ_FIELDS, FAQ_VIEW } from "../../src/blocks/faq.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+} from "../../src/slack/features/buy/blocks.js";
+import { FAQ_FIELDS, FAQ_VIEW } from "../../src/slack/features/faq/blocks.js";
+import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import {
   APPROVE_TICKET,
-  OPEN_UNSUBSCRIBE,
   REJECT_REASON,
   REJECT_TICKET,
   REJECT_VIEW,
+  WITHDRAW_TICKET,
+} from "../../src/slack/features/tickets/blocks.js";
+import {
   UNSUB_INSTANCE,
   UNSUB_REASON,
   UNSUB_VIEW,
-  WITHDRAW_TICKET,
-} from "../../src/blocks/tickets.js";
-import { SNOOZE, WONT_RENEW } from "../../src/blocks/warnings.js";
-import { runCli } from "../../src/cli.js";
-import { fixedClock } from "../../src/clock.js";
-import { ConfigError, loadBotConfig } from "../../src/config.js";
+} from "../../src/slack/features/unsubscribe/blocks.js";
+import { SNOOZE, WONT_RENEW } from "../../src/slack/features/warnings/blocks.js";
+import { EXPORT_BILLS, OPEN_RENEW, OPEN_UNSUBSCRIBE } from "../../src/slack/kit/buttons.js";
+import { TERMS } from "../../src/slack/kit/form.js";
 import { getBalance } from "../../src/store/ledger.js";
 import { ALERT_CHANNEL, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject, RecordedCall } from "../helpers/fake-slack.js";
+import { changedTables, tablesSnapshot } from "../helpers/rows.js";
 
 const OWNER = "U0OWNER1";
 const EVIL_USER = "U0EVIL99";
@@ -275,16 +279,8 @@ type Snapshot = Record<Table, string[]>;
 let s: TestBot;
 let seq = 0;
 
-async function snapshot(): Promise<Snapshot> {
-  const out = {} as Snapshot;
-  for (const table of TABLES) {
-    const rows = await s.db(table).select("*");
-    out[table] = rows.map((r) => JSON.stringify(r)).sort();
-  }
-  return out;
-}
-const changed = (a: Snapshot, b: Snapshot) =>
-  TABLES.filter((t) => JSON.stringify(a[t]) !== JSON.stringify(b[t]));
+const snapshot = (): Promise<Snapshot> => tablesSnapshot(s.db, TABLES);
+const changed = (a: Snapshot, b: Snapshot) => changedTables(TABLES, a, b);
 const added = (a: Snapshot, b: Snapshot, t: Table) =>
   b[t].filter((r) => !a[t].includes(r)).map((r) => JSON.parse(r) as Record<string, unknown>);
 

@@ -14,9 +14,9 @@ import { type FakeSlack, startFakeSlack } from "../helpers/fake-slack.js";
 import { SLACK_TEST_IDS } from "../helpers/slack-requests.js";
 import { cliEnv, postsAbout, postsPerWarningId, warnings } from "../timer/harness.js";
 import {
+  acceptedSubmission,
   BOT_ADMIN,
   checkBooks,
-  closedModal,
   DAY,
   killAllBots,
   type Outcome,
@@ -26,7 +26,7 @@ import {
   send,
   sleep,
   startBot,
-  topupCommand,
+  topupBy,
 } from "./bot-process.js";
 
 const MEMBER = SLACK_TEST_IDS.userId;
@@ -156,11 +156,11 @@ describe.skipIf(!PG_URL)("two bot replicas on one PostgreSQL database", () => {
       for (let k = 1; k <= 8; k++) {
         const trigger = `TRG-REP-${k}`;
         triggers.push(trigger);
-        const sent = [send(proxy.url, topupCommand(fake, trigger, "500"))];
+        const sent = [topupBy(fake, proxy.url, trigger, "500")];
         // A retried delivery of the same command reaches the other replica.
-        if (k % 3 === 0) sent.push(send(k % 2 ? a.url : b.url, topupCommand(fake, trigger, "500")));
+        if (k % 3 === 0) sent.push(topupBy(fake, k % 2 ? a.url : b.url, trigger, "500"));
         for (const o of await Promise.all(sent)) {
-          expect(o.kind === "response" ? o.response.text : o.error).toMatch(
+          expect(o.kind === "said" ? o.text : o.error).toMatch(
             /(Already recharged|Recharged) USD 500\.00/,
           );
         }
@@ -189,7 +189,7 @@ describe.skipIf(!PG_URL)("two bot replicas on one PostgreSQL database", () => {
     expect(proxy.served.every((count) => count > 10)).toBe(true);
 
     // Every submission closed its modal: none was refused.
-    expect(outcomes.filter(([, o]) => !closedModal(o))).toEqual([]);
+    expect(outcomes.filter(([, o]) => !acceptedSubmission(o))).toEqual([]);
 
     const books = await checkBooks(t.db, seeded);
     // No double charge: one order per view id, one auto-renewal per due instance.
@@ -285,7 +285,7 @@ describe.skipIf(!PG_URL)("two bot replicas on one PostgreSQL database", () => {
     } finally {
       await holder.commit();
     }
-    expect(closedModal(await manual)).toBe(true);
+    expect(acceptedSubmission(await manual)).toBe(true);
     const swept = await sweeper;
     expect(swept.code, swept.stderr).toBe(0);
 

@@ -27,6 +27,7 @@ describe("request guard", () => {
     const timestamp = Math.floor(Date.now() / 1000);
     const first = await postToApp(s.url, request, { signingSecret: SIGNING_SECRET, timestamp });
     expect(first.status).toBe(200);
+    await s.fake.waitForResponse();
     expect(await balance(s.billing)).toBe(10_000);
     for (let i = 0; i < 3; i++) {
       const replay = await postToApp(s.url, request, { signingSecret: SIGNING_SECRET, timestamp });
@@ -42,6 +43,7 @@ describe("request guard", () => {
     expect(String((res.json as { text?: string }).text)).toContain("serves another workspace");
     expect(await balance(s.billing)).toBe(0);
     const ours = await s.send(topup("T0TEST"));
-    expect(String((ours.json as { text?: string }).text)).toContain("Recharged USD 100.00");
+    expect(ours.text).toBe("");
+    expect(String((await s.fake.waitForResponse()).body.text)).toContain("Recharged USD 100.00");
   });
 });

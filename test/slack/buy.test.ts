@@ -10,58 +10,13 @@ import {
   BUY_SITE,
   BUY_SUMMARY_BLOCK,
   BUY_VIEW,
-} from "../../src/blocks/buy.js";
-import { TERMS } from "../../src/blocks/renew.js";
+} from "../../src/slack/features/buy/blocks.js";
+import { TERMS } from "../../src/slack/kit/form.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, T0 } from "../helpers/billing.js";
 import type { JsonObject } from "../helpers/fake-slack.js";
-
-interface BuyChoice {
-  name?: string | null;
-  site?: string | null;
-  months?: string | null;
-  channel?: string | null;
-  owner?: string | null;
-  terms?: boolean;
-}
-
-/** `view.state.values` of the buy modal as Slack sends them. */
-function buyValues(choice: BuyChoice = {}) {
-  const c = {
-    name: "payments-hsm",
-    site: "international",
-    months: "1",
-    channel: null,
-    owner: null,
-    terms: true,
-    ...choice,
-  };
-  return {
-    [BUY_NAME.block]: { [BUY_NAME.action]: { type: "plain_text_input", value: c.name } },
-    [BUY_SITE.block]: {
-      [BUY_SITE.action]: {
-        type: "static_select",
-        selected_option: c.site ? { value: c.site } : null,
-      },
-    },
-    [BUY_PERIOD.block]: {
-      [BUY_PERIOD.action]: {
-        type: "static_select",
-        selected_option: c.months ? { value: c.months } : null,
-      },
-    },
-    [BUY_CHANNEL.block]: {
-      [BUY_CHANNEL.action]: { type: "conversations_select", selected_conversation: c.channel },
-    },
-    [BUY_OWNER.block]: { [BUY_OWNER.action]: { type: "users_select", selected_user: c.owner } },
-    [TERMS.block]: {
-      [TERMS.action]: {
-        type: "checkboxes",
-        selected_options: c.terms ? [{ value: TERMS.value }] : [],
-      },
-    },
-  };
-}
+import { buyShownPrice, buyValues } from "../helpers/forms.js";
+import { countRows, countsAndBalance } from "../helpers/rows.js";
 
 function blockById(view: unknown, blockId: string): JsonObject | undefined {
   const blocks = (view as JsonObject | undefined)?.blocks;
@@ -86,23 +41,23 @@ describe("/kms buy", () => {
     await s.close();
   });
 
-  async function count(table: string): Promise<number> {
-    const [row] = await s.db(table).count({ n: "*" });
-    return Number(row.n);
-  }
-
-  async function snapshot() {
-    const counts: Record<string, number> = {};
-    for (const t of ["instances", "orders", "ledger", "audit_log"]) counts[t] = await count(t);
-    return { counts, balance: await balance(s.billing) };
-  }
+  const count = (table: string) => countRows(s.db, table);
+  const snapshot = () =>
+    countsAndBalance(s.billing, ["instances", "orders", "ledger", "audit_log"]);
 
   /** Submits the buy modal as `userId` (default: the admin). */
   // Each delivery gets its own trigger id, as Slack's do, so a second delivery of one view is
   // a distinct request (not a replay the guard refuses) and reaches the purchase.
   let deliveries = 0;
   const submit = (values: JsonObject, viewId = "V0BUY0001", userId = ADMIN) =>
-    s.submit({ callbackId: BUY_VIEW, viewId, userId, values, triggerId: `buy.${++deliveries}` });
+    s.submit({
+      callbackId: BUY_VIEW,
+      viewId,
+      userId,
+      values,
+      privateMetadata: buyShownPrice(values),
+      triggerId: `buy.${++deliveries}`,
+    });
 
   async function openBuyModal(): Promise<JsonObject> {
     await s.command("buy", ADMIN);

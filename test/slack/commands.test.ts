@@ -2,14 +2,16 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance, topup } from "../../src/billing/account.js";
 import { cliActor, userActor } from "../../src/billing/context.js";
 import { renew } from "../../src/billing/orders.js";
-import { EXPORT_BILLS, OPEN_RENEW } from "../../src/blocks/actions.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
-import { parseCommand } from "../../src/commands/grammar.js";
+import { RENEW_INSTANCE, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
+import { EXPORT_BILLS, OPEN_RENEW } from "../../src/slack/kit/buttons.js";
+import { matchCommand } from "../../src/slack/router.js";
 import { getInstance } from "../../src/store/instances.js";
 import { listOrders } from "../../src/store/orders.js";
 import { elementsWith, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject } from "../helpers/fake-slack.js";
+import { renewValues, shownPrice } from "../helpers/forms.js";
+import { countRows, countsAndBalance } from "../helpers/rows.js";
 
 const OTHER_MEMBER = "U0OTHER01";
 
@@ -23,18 +25,11 @@ function dateToken(at: number): string {
   return `<!date^${Math.floor(at / 1000)}^`;
 }
 
-async function count(s: TestBot, table: string): Promise<number> {
-  const [row] = await s.db(table).count({ n: "*" });
-  return Number(row.n);
-}
+const count = (s: TestBot, table: string) => countRows(s.db, table);
 
 /** Row counts of every table a command could write to. */
-async function snapshot(s: TestBot) {
-  const tables = ["instances", "orders", "ledger", "prices", "admins", "audit_log"];
-  const counts: Record<string, number> = {};
-  for (const t of tables) counts[t] = await count(s, t);
-  return { counts, balance: await balance(s.billing) };
-}
+const snapshot = (s: TestBot) =>
+  countsAndBalance(s.billing, ["instances", "orders", "ledger", "prices", "admins", "audit_log"]);
 
 /** A message from the bot carrying `reply`'s blocks, as Slack sends it back on a click. */
 function messageOf(reply: JsonObject): JsonObject {
@@ -48,23 +43,6 @@ function messageOf(reply: JsonObject): JsonObject {
   };
 }
 
-function renewValues(instanceId: string, months: string) {
-  return {
-    [RENEW_INSTANCE.block]: {
-      [RENEW_INSTANCE.action]: { type: "static_select", selected_option: { value: instanceId } },
-    },
-    [RENEW_PERIOD.block]: {
-      [RENEW_PERIOD.action]: { type: "static_select", selected_option: { value: months } },
-    },
-    [TERMS.block]: {
-      [TERMS.action]: { type: "checkboxes", selected_options: [{ value: TERMS.value }] },
-    },
-  };
-}
-
-/** The commands after which the bot refreshes the caller's App Home (even when refused). */
-const REFRESHES_HOME = new Set(["topup", "price_set", "autorenew", "disable", "enable"]);
-
 /**
  * Runs `/kms <text>`; after a command that refreshes App Home, also waits until that
  * views.publish has been answered, so nothing is still running when the test ends.
@@ -72,7 +50,9 @@ const REFRESHES_HOME = new Set(["topup", "price_set", "autorenew", "disable", "e
 async function cmd(text: string, userId: string = MEMBER_ID) {
   const seen = new Set(s.fake.callsTo("views.publish"));
   const res = await s.command(text, userId);
-  if (REFRESHES_HOME.has(parseCommand(text).name)) {
+  // The commands marked `mutates` refresh the caller's App Home after them (even when refused).
+  const matched = matchCommand(text);
+  if (matched.kind === "reply" && matched.mutates) {
     await s.fake.waitFor(
       "views.publish",
       (c) => !seen.has(c) && c.args.user_id === userId && c.response !== undefined,
@@ -248,12 +228,9 @@ describe("/kms status", () => {
   it("refuses the Renew button of an instance released since, saying why", async () => {
     const res = await cmd("status kst-exp");
     s.clock.set(T0 + 13 * DAY_MS);
-    await s.click({
-      actionId: OPEN_RENEW,
-      message: messageOf(res.reply),
-      responseUrl: s.fake.newResponseUrl(),
-    });
-    const refusal = await s.fake.waitForResponse();
+    const responseUrl = s.fake.newResponseUrl();
+    await s.click({ actionId: OPEN_RENEW, message: messageOf(res.reply), responseUrl });
+    const refusal = await s.fake.waitForResponse((r) => r.url === responseUrl);
     expect(String(refusal.body.text)).toContain("has been released");
     expect(s.fake.callsTo("views.open")).toHaveLength(0);
   });
@@ -389,6 +366,7 @@ describe("/kms price", () => {
       viewId: "V-PRICE-RENEW",
       userId: MEMBER_ID,
       values: renewValues("kst-cn", "2"),
+      privateMetadata: shownPrice("kst-cn", 2, 250_000),
     });
     expect(submitted.text).toBe("");
     const orders = await listOrders({ tx: s.db }, "kst-cn");

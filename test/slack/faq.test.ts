@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FAQ_FIELDS, FAQ_VIEW } from "../../src/blocks/faq.js";
+import { FAQ_FIELDS, FAQ_VIEW } from "../../src/slack/features/faq/blocks.js";
 import { listAudit } from "../../src/store/audit.js";
 import { listFaq } from "../../src/store/faq.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";

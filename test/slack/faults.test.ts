@@ -1,31 +1,19 @@
 // Slack's Web API failing while a person waits: the app retries what it can (retries: 2,
 // so 3 attempts; a 429's Retry-After is waited out), tells the person what it can't, and
 // never charges twice or charges for something that didn't happen.
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance, topup } from "../../src/billing/account.js";
 import { cliActor } from "../../src/billing/context.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+import { RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import { listOrders } from "../../src/store/orders.js";
 import { MEMBER_ID, startTestBot, type TestBot } from "../helpers/app.js";
 import { DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
+import { renewValues, shownPrice } from "../helpers/forms.js";
 
 const FUNDS = 1_000_000;
 const PRICE = 179_900;
 const EXPIRES = T0 + 10 * DAY_MS;
-
-function renewValues(instanceId: string, months: string) {
-  return {
-    [RENEW_INSTANCE.block]: {
-      [RENEW_INSTANCE.action]: { type: "static_select", selected_option: { value: instanceId } },
-    },
-    [RENEW_PERIOD.block]: {
-      [RENEW_PERIOD.action]: { type: "static_select", selected_option: { value: months } },
-    },
-    [TERMS.block]: {
-      [TERMS.action]: { type: "checkboxes", selected_options: [{ value: TERMS.value }] },
-    },
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -133,6 +121,7 @@ describe("Slack Web API faults while a person waits", () => {
       viewId: "V-FAULT-RENEW",
       userId: MEMBER_ID,
       values,
+      privateMetadata: shownPrice("kst-a"),
     });
     // An empty 200 closes the modal.
     expect(res.status).toBe(200);
@@ -151,6 +140,7 @@ describe("Slack Web API faults while a person waits", () => {
       viewId: "V-FAULT-RENEW",
       userId: MEMBER_ID,
       values,
+      privateMetadata: shownPrice("kst-a"),
     });
     expect(again.status).toBe(200);
     expect(again.text).toBe("");

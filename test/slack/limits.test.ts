@@ -1,13 +1,15 @@
 // A large fleet (300 instances with long names full of emoji and mrkdwn) must still render
 // within Slack's limits on every surface, and a name's markup must never reach Slack raw.
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { topup } from "../../src/billing/account.js";
 import { cliActor, userActor } from "../../src/billing/context.js";
 import { renew } from "../../src/billing/orders.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+import { RENEW_INSTANCE, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import { checkMessage, checkView, type RecordedCall } from "../helpers/fake-slack.js";
+import { renewValues, shownPrice } from "../helpers/forms.js";
 
 type Json = Record<string, unknown>;
 
@@ -156,20 +158,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Waits until the fake has answered a call of `method` matching `pred`, whatever the answer. */
 function answered(s: TestBot, method: string, pred: (c: RecordedCall) => boolean = () => true) {
   return s.fake.waitFor(method, (c) => c.response !== undefined && pred(c), 5000);
-}
-
-function renewValues(instanceId: string, months: string) {
-  return {
-    [RENEW_INSTANCE.block]: {
-      [RENEW_INSTANCE.action]: { type: "static_select", selected_option: { value: instanceId } },
-    },
-    [RENEW_PERIOD.block]: {
-      [RENEW_PERIOD.action]: { type: "static_select", selected_option: { value: months } },
-    },
-    [TERMS.block]: {
-      [TERMS.action]: { type: "checkboxes", selected_options: [{ value: TERMS.value }] },
-    },
-  };
 }
 
 describe("a 300-instance fleet with long, markup-laden names", () => {
@@ -330,6 +318,7 @@ describe("a 300-instance fleet with long, markup-laden names", () => {
       viewId: "V-MARKUP-RENEW",
       userId: MEMBER_ID,
       values: renewValues(MARKUP_ID, "1"),
+      privateMetadata: shownPrice(MARKUP_ID),
     });
     expect(res.status).toBe(200);
     expect(res.text).toBe("");

@@ -1,14 +1,15 @@
 // manifest.yml is what a workspace installs: it must match what the app registers and uses.
+
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { topup } from "../../src/billing/account.js";
 import { cliActor } from "../../src/billing/context.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
-import { KMS_COMMAND } from "../../src/commands/index.js";
-import { BOT_EVENTS } from "../../src/events/index.js";
+import { BOT_EVENTS } from "../../src/slack/features/faq/index.js";
+import { KMS_COMMAND } from "../../src/slack/router.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
+import { renewForm } from "../helpers/forms.js";
 
 type Json = Record<string, unknown>;
 
@@ -199,22 +200,7 @@ describe("manifest.yml against the running app", () => {
     await s.command("status");
     await s.command("renew kst-a");
     await s.fake.waitFor("views.open", (c) => c.response?.ok === true);
-    await s.submit({
-      callbackId: RENEW_VIEW,
-      viewId: "V-MANIFEST-1",
-      userId: MEMBER_ID,
-      values: {
-        [RENEW_INSTANCE.block]: {
-          [RENEW_INSTANCE.action]: { type: "static_select", selected_option: { value: "kst-a" } },
-        },
-        [RENEW_PERIOD.block]: {
-          [RENEW_PERIOD.action]: { type: "static_select", selected_option: { value: "1" } },
-        },
-        [TERMS.block]: {
-          [TERMS.action]: { type: "checkboxes", selected_options: [{ value: TERMS.value }] },
-        },
-      },
-    });
+    await s.submit({ viewId: "V-MANIFEST-1", userId: MEMBER_ID, ...renewForm("kst-a") });
     await s.fake.waitFor("chat.postMessage", (c) => c.response?.ok === true);
     await s.fake.waitFor("views.publish", (c) => c.response?.ok === true);
     await EVENT_PROBES.app_home_opened?.(s);

@@ -1,33 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance, topup } from "../../src/billing/account.js";
 import { cliActor } from "../../src/billing/context.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
+import { TERMS } from "../../src/slack/kit/form.js";
 import { listOrders } from "../../src/store/orders.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
-
-function renewValues(instanceId: string | undefined, months: string | undefined, terms: boolean) {
-  return {
-    [RENEW_INSTANCE.block]: {
-      [RENEW_INSTANCE.action]: {
-        type: "static_select",
-        selected_option: instanceId ? { value: instanceId } : null,
-      },
-    },
-    [RENEW_PERIOD.block]: {
-      [RENEW_PERIOD.action]: {
-        type: "static_select",
-        selected_option: months ? { value: months } : null,
-      },
-    },
-    [TERMS.block]: {
-      [TERMS.action]: {
-        type: "checkboxes",
-        selected_options: terms ? [{ value: TERMS.value }] : [],
-      },
-    },
-  };
-}
+import { renewValues, shownPrice } from "../helpers/forms.js";
 
 describe("/kms renew", () => {
   let s: TestBot;
@@ -91,6 +70,7 @@ describe("/kms renew", () => {
         callbackId: RENEW_VIEW,
         viewId: `V-${id}-${terms}`,
         values: renewValues(id, "1", terms),
+        privateMetadata: shownPrice(id),
       });
     const noTerms = await submit("kst-a", false);
     expect(noTerms.json).toEqual({
@@ -110,14 +90,28 @@ describe("/kms renew", () => {
     expect(await listOrders({ tx: s.db }, "kst-a")).toEqual([]);
   });
 
+  it("says when an expired instance's new period starts: now, not at the old expiry", async () => {
+    await s.close();
+    // A clock that moves on every reading, as a real one does between two reads.
+    s = await startTestBot({ tickingClock: true });
+    await seedInstance(s.db, { id: "kst-old", expires_at: T0 - 2 * DAY_MS });
+    await s.command("renew kst-old");
+    const call = await s.fake.waitFor("views.open", (c) => c.response?.ok === true);
+    expect(shown(call.args.view)).toContain("(expired: the new period starts now)");
+    expect(shown(call.args.view)).not.toContain("extends from");
+  });
+
   it("buys on submit, closes the modal, confirms by DM, and charges once when submitted twice", async () => {
     await topup(s.billing, cliActor, 500_000);
     const values = renewValues("kst-a", "1", true);
+    await s.command("renew kst-a");
+    await s.fake.waitFor("views.open", (c) => c.response?.ok === true);
+    const view = s.fake.findView(RENEW_VIEW);
     // Two deliveries of one view (a double click): distinct requests, so they pass the replay
     // guard and both reach the renewal; the view id makes the second charge nothing.
     const [first, second] = await Promise.all([
-      s.submit({ callbackId: RENEW_VIEW, viewId: "V-RENEW-1", values, triggerId: "1.1.a" }),
-      s.submit({ callbackId: RENEW_VIEW, viewId: "V-RENEW-1", values, triggerId: "1.1.b" }),
+      s.submit({ view, callbackId: RENEW_VIEW, values, triggerId: "1.1.a" }),
+      s.submit({ view, callbackId: RENEW_VIEW, values, triggerId: "1.1.b" }),
     ]);
     expect(first.status).toBe(200);
     expect(first.text).toBe("");

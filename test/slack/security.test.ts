@@ -9,8 +9,9 @@ import {
   BUY_PERIOD,
   BUY_SITE,
   BUY_VIEW,
-} from "../../src/blocks/buy.js";
-import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW, TERMS } from "../../src/blocks/renew.js";
+} from "../../src/slack/features/buy/blocks.js";
+import { RENEW_INSTANCE, RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
+import { TERMS } from "../../src/slack/kit/form.js";
 import { SIGNING_SECRET, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import {
@@ -77,7 +78,9 @@ describe("request authenticity", () => {
   it("accepts a correctly signed /kms topup 100 (the control for the rejections below)", async () => {
     const res = await s.send(topupByAdmin());
     expect(res.status).toBe(200);
-    expect((res.json as Json).text).toContain("Recharged USD 100.00");
+    // Acknowledged first; the answer follows through response_url.
+    expect(res.text).toBe("");
+    expect(String((await s.fake.waitForResponse()).body.text)).toContain("Recharged USD 100.00");
     expect(await s.db("ledger")).toHaveLength(1);
     expect(await balance(s.billing)).toBe(10_000);
   });
@@ -135,6 +138,7 @@ describe("request authenticity", () => {
       timestamp: nowSec() - 4 * 60,
     });
     expect(recent.status).toBe(200);
+    await s.fake.waitForResponse();
     expect(await s.db("ledger")).toHaveLength(1);
   });
 

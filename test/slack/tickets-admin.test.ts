@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fileTicket } from "../../src/billing/tickets.js";
-import { APPROVE_TICKET } from "../../src/blocks/tickets.js";
+import { APPROVE_TICKET } from "../../src/slack/features/tickets/blocks.js";
 import { getTicket } from "../../src/store/tickets.js";
 import { MEMBER_ID, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";

@@ -7,17 +7,18 @@ import { disableInstance, instanceView, setAutoRenew } from "../../src/billing/i
 import { formatUsd } from "../../src/billing/money.js";
 import { purchase, renew } from "../../src/billing/orders.js";
 import {
-  ANY_INSTANCE,
   APPROVE_TICKET,
-  OPEN_UNSUBSCRIBE,
   REJECT_REASON,
   REJECT_TICKET,
   REJECT_VIEW,
+  WITHDRAW_TICKET,
+} from "../../src/slack/features/tickets/blocks.js";
+import {
   UNSUB_INSTANCE,
   UNSUB_REASON,
   UNSUB_VIEW,
-  WITHDRAW_TICKET,
-} from "../../src/blocks/tickets.js";
+} from "../../src/slack/features/unsubscribe/blocks.js";
+import { ANY_INSTANCE, OPEN_UNSUBSCRIBE } from "../../src/slack/kit/buttons.js";
 import { ledgerSum } from "../../src/store/ledger.js";
 import { listOrders } from "../../src/store/orders.js";
 import { getTicket } from "../../src/store/tickets.js";

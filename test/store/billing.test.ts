@@ -415,7 +415,7 @@ describe.each(DATABASES)("billing core on %s", (dbId) => {
       await expectRefusal(addAdmin(ctx, member, "UNEW00001"), "FORBIDDEN");
       expect(await addAdmin(ctx, admin, "UNEW00001")).toBe(true);
       expect(await addAdmin(ctx, admin, "UNEW00001")).toBe(false);
-      expect(await listAdmins(ctx)).toEqual([ADMIN, "UNEW00001"]);
+      expect(await listAdmins(ctx, ctx.db)).toEqual([ADMIN, "UNEW00001"]);
       await expectRefusal(removeAdmin(ctx, admin, ADMIN), "INVALID_INPUT");
       await removeAdmin(ctx, admin, "UNEW00001");
       await expectRefusal(removeAdmin(ctx, admin, "UNEW00001"), "NOT_FOUND");

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renew } from "../../src/billing/orders.js";
-import { SNOOZE, WONT_RENEW } from "../../src/blocks/warnings.js";
+import { SNOOZE, WONT_RENEW } from "../../src/slack/features/warnings/blocks.js";
 import { getInstance } from "../../src/store/instances.js";
 import type { WarningRow } from "../../src/store/rows.js";
 import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";

@@ -1,0 +1,16 @@
+import type { App } from "@slack/bolt";
+import type { FeatureDeps } from "../../kit/deps.js";
+import { publishHome } from "./handlers.js";
+
+export { homeRefresher } from "./handlers.js";
+
+export function register(app: App, { billing }: FeatureDeps): void {
+  app.event("app_home_opened", async ({ event, client, logger }) => {
+    if (event.tab !== "home") return;
+    try {
+      await publishHome(client, billing, event.user);
+    } catch (error) {
+      logger.warn("kms-bot: could not publish App Home", error);
+    }
+  });
+}

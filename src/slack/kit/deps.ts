@@ -1,0 +1,24 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  Logger,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  ViewSubmitAction,
+} from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import type { BillingContext } from "../../billing/context.js";
+import type { BotConfig } from "../../config.js";
+
+/** What every feature receives when it registers. */
+export interface FeatureDeps {
+  billing: BillingContext;
+  config: BotConfig;
+  /** Re-publishes a person's App Home after a change they made; failures are logged. */
+  refreshHome(client: WebClient, userId: string, logger: Logger): Promise<void>;
+}
+
+/** What a block action listener receives. */
+export type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+/** What a view submission listener receives. */
+export type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;

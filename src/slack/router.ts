@@ -1,0 +1,314 @@
+import type { App } from "@slack/bolt";
+import type { ModalView } from "@slack/types";
+import { z } from "zod";
+import { requireAdmin } from "../billing/admins.js";
+import { userActor } from "../billing/context.js";
+import { SLACK_USER_ID } from "../billing/ids.js";
+import { addBillingAdmin, removeBillingAdmin, showAdmins } from "./features/admins/handlers.js";
+import { autorenew } from "./features/autorenew/handlers.js";
+import { showBalance, topUp } from "./features/balance/handlers.js";
+import { exportBills, showBills } from "./features/bills/handlers.js";
+import { buildBuyModal } from "./features/buy/index.js";
+import { answerFaq, deleteFaq, faqForm } from "./features/faq/handlers.js";
+import { changePrice, showPrices } from "./features/prices/handlers.js";
+import { buildRenewModal } from "./features/renew/index.js";
+import { disable, enable } from "./features/service/handlers.js";
+import { showStatus } from "./features/status/handlers.js";
+import { listTickets } from "./features/tickets/handlers.js";
+import { buildUnsubscribeModal } from "./features/unsubscribe/index.js";
+import { usageText } from "./help.js";
+import { clip, escapeText } from "./kit/blocks.js";
+import type { Invocation, Reply } from "./kit/command.js";
+import type { FeatureDeps } from "./kit/deps.js";
+import { userMessage } from "./kit/errors.js";
+import { faqId, instanceId, mentionedUser, month, userId } from "./kit/ids.js";
+import { openModal } from "./kit/slack.js";
+
+export const KMS_COMMAND = "/kms";
+/** Longest command text accepted; Slack sends at most a few thousand characters. */
+export const MAX_COMMAND_TEXT = 1_000;
+
+/** Arguments, a problem to show with the usage, or undefined: "not this command". */
+type Parsed<A> = { args: A } | { problem: string } | undefined;
+type Parse<A> = (words: string[], rest: string) => Parsed<A>;
+
+/**
+ * One `/kms` command. Every command that reads or writes the database is acknowledged
+ * first and answered through response_url (or by opening its modal), so a slow database
+ * never holds the acknowledgement. `adminOnly` is checked (with the core's words) first.
+ */
+type Route<A> = { parse: Parse<A>; adminOnly?: string } & (
+  | { instant: true; handler: (args: A) => Reply }
+  | {
+      /** A change others see (money, prices, settings): App Home is refreshed after it. */
+      mutates: boolean;
+      /** Shown at once while it runs (default: nothing). */
+      ackText?: string;
+      handler: (inv: Invocation, args: A) => Promise<Reply>;
+    }
+  | { opensModal: true; handler: (inv: Invocation, args: A) => Promise<ModalView> }
+);
+
+/** A command matched and parsed, ready to run. */
+export type Matched = { name: string; adminOnly?: string } & (
+  | { kind: "instant"; reply: Reply }
+  | { kind: "reply"; mutates: boolean; ackText?: string; run: (inv: Invocation) => Promise<Reply> }
+  | { kind: "modal"; run: (inv: Invocation) => Promise<ModalView> }
+);
+
+function route<A>(r: Route<A>) {
+  return (
+    name: string,
+    words: string[],
+    rest: string,
+  ): Matched | { problem: string } | undefined => {
+    const parsed = r.parse(words, rest);
+    if (parsed === undefined || "problem" in parsed) return parsed;
+    const { args } = parsed;
+    const base = { name, adminOnly: r.adminOnly };
+    if ("instant" in r) return { ...base, kind: "instant", reply: r.handler(args) };
+    if ("opensModal" in r) return { ...base, kind: "modal", run: (inv) => r.handler(inv, args) };
+    const { mutates, ackText } = r;
+    return { ...base, kind: "reply", mutates, ackText, run: (inv) => r.handler(inv, args) };
+  };
+}
+
+/** A word the person typed, safe to echo back in mrkdwn. */
+const echo = (token: string) => escapeText(clip(token, 40));
+const badId = (token: string) => ({
+  problem: `"${echo(token)}" is not an instance id (letters, digits, dots, dashes, underscores)`,
+});
+
+// Parsers shared by several commands.
+const nothing =
+  (usage: string): Parse<Record<string, never>> =>
+  (words) =>
+    words.length === 0 ? { args: {} } : { problem: `\`/kms ${usage}\` takes nothing after it` };
+const optionalInstance =
+  (usage: string): Parse<{ instanceId?: string }> =>
+  (words) => {
+    if (words.length > 1) return { problem: `\`/kms ${usage}\` takes at most one instance id` };
+    if (words.length === 1 && !instanceId.safeParse(words[0]).success) return badId(words[0]);
+    return { args: { instanceId: words[0] } };
+  };
+const oneInstance =
+  (usage: string): Parse<{ instanceId: string }> =>
+  (words) => {
+    if (words.length !== 1)
+      return { problem: `\`/kms ${usage} <instance>\` takes one instance id` };
+    return instanceId.safeParse(words[0]).success
+      ? { args: { instanceId: words[0] } }
+      : badId(words[0]);
+  };
+const optionalMonth =
+  (usage: string): Parse<{ month?: string }> =>
+  (words) =>
+    words.length > 1 || (words[0] !== undefined && !month.safeParse(words[0]).success)
+      ? { problem: `\`/kms ${usage} [YYYY-MM]\` takes an optional month such as 2026-11` }
+      : { args: { month: words[0] } };
+const mention =
+  (op: string): Parse<{ userId: string }> =>
+  (words) => {
+    if (words.length !== 1) return undefined;
+    const id = mentionedUser(words[0]);
+    return id && userId.safeParse(id).success
+      ? { args: { userId: id } }
+      : {
+          problem: `"${echo(words[0])}" is not a user; mention them, e.g. \`/kms admins ${op} @jane\``,
+        };
+  };
+const entryId =
+  (op: string): Parse<{ id: number }> =>
+  (words) => {
+    if (words.length !== 1) return undefined;
+    const id = faqId.safeParse(words[0]);
+    return id.success
+      ? { args: { id: id.data } }
+      : { problem: `\`/kms faq ${op} <id>\` takes an entry id from \`/kms faq\`` };
+  };
+
+/**
+ * The `/kms` grammar: a verb, or a verb and a sub-verb ("price set"), to its route. A
+ * sub-verb route whose parse answers undefined leaves the words to the verb's own route.
+ */
+export const COMMANDS = {
+  help: route({
+    instant: true,
+    parse: () => ({ args: {} }),
+    handler: () => ({ text: usageText() }),
+  }),
+  status: route({ mutates: false, parse: optionalInstance("status"), handler: showStatus }),
+  renew: route({
+    opensModal: true,
+    parse: optionalInstance("renew"),
+    handler: (inv, a) => buildRenewModal(inv.billing, a.instanceId),
+  }),
+  buy: route({
+    opensModal: true,
+    adminOnly: "buy instances",
+    parse: nothing("buy"),
+    handler: (inv: Invocation) => buildBuyModal(inv.billing),
+  }),
+  unsubscribe: route({
+    opensModal: true,
+    parse: optionalInstance("unsubscribe"),
+    handler: (inv, a) => buildUnsubscribeModal(inv.billing, a.instanceId),
+  }),
+  tickets: route({ mutates: false, parse: nothing("tickets"), handler: listTickets }),
+  bills: route({ mutates: false, parse: optionalMonth("bills"), handler: showBills }),
+  "bills export": route({
+    mutates: false,
+    ackText: "Preparing the CSV…",
+    parse: optionalMonth("bills export"),
+    handler: exportBills,
+  }),
+  balance: route({ mutates: false, parse: nothing("balance"), handler: showBalance }),
+  topup: route({
+    mutates: true,
+    parse: (words) =>
+      words.length === 0
+        ? { problem: "`/kms topup <amount>` needs an amount, e.g. `/kms topup 5,000`" }
+        : { args: { amount: words.join(" ") } },
+    handler: topUp,
+  }),
+  disable: route({ mutates: true, parse: oneInstance("disable"), handler: disable }),
+  enable: route({ mutates: true, parse: oneInstance("enable"), handler: enable }),
+  price: route({
+    mutates: false,
+    parse: (words) =>
+      words.length === 0
+        ? { args: {} }
+        : { problem: "use `/kms price` or `/kms price set <international|china> <amount>`" },
+    handler: showPrices,
+  }),
+  "price set": route({
+    mutates: true,
+    parse: (words) =>
+      words.length >= 2
+        ? { args: { site: words[0], amount: words.slice(1).join(" ") } }
+        : undefined,
+    handler: changePrice,
+  }),
+  autorenew: route({
+    mutates: true,
+    parse: (words) => {
+      if (words.length < 2)
+        return {
+          problem:
+            "use `/kms autorenew <instance> <period>` (e.g. `3 months`, `1y`) or `/kms autorenew <instance> off`",
+        };
+      if (!instanceId.safeParse(words[0]).success) return badId(words[0]);
+      const period = words.slice(1).join(" ");
+      return {
+        args: { instanceId: words[0], period: period.toLowerCase() === "off" ? "off" : period },
+      };
+    },
+    handler: autorenew,
+  }),
+  admins: route({
+    mutates: false,
+    parse: (words) =>
+      words.length === 0
+        ? { args: {} }
+        : { problem: "use `/kms admins`, `/kms admins add @user` or `/kms admins remove @user`" },
+    handler: showAdmins,
+  }),
+  "admins add": route({ mutates: false, parse: mention("add"), handler: addBillingAdmin }),
+  "admins remove": route({ mutates: false, parse: mention("remove"), handler: removeBillingAdmin }),
+  faq: route({
+    mutates: false,
+    parse: (words, rest) => ({ args: { question: words.length === 0 ? undefined : rest } }),
+    handler: answerFaq,
+  }),
+  "faq add": route({
+    opensModal: true,
+    adminOnly: "change the FAQ",
+    parse: (words) => (words.length === 0 ? { args: {} } : undefined),
+    handler: (inv: Invocation) => faqForm(inv, {}),
+  }),
+  "faq edit": route({
+    opensModal: true,
+    adminOnly: "change the FAQ",
+    parse: entryId("edit"),
+    handler: faqForm,
+  }),
+  "faq remove": route({ mutates: false, parse: entryId("remove"), handler: deleteFaq }),
+} satisfies Record<string, ReturnType<typeof route>>;
+
+function help(problem: string): Matched {
+  return { name: "help", kind: "instant", reply: { text: usageText(problem) } };
+}
+
+/** Finds and parses the command in the text after `/kms`. Never throws: bad text is help with a reason. */
+export function matchCommand(raw: string): Matched {
+  if (raw.length > MAX_COMMAND_TEXT)
+    return help(
+      `that text is ${raw.length} characters; the longest accepted is ${MAX_COMMAND_TEXT}`,
+    );
+  const trimmed = raw.trim();
+  const [verb = "help", ...args] = trimmed.split(/\s+/).filter(Boolean);
+  const table: Record<string, ReturnType<typeof route>> = COMMANDS;
+  const afterVerb = trimmed.slice(verb.length).trim();
+  const sub = args[0]?.toLowerCase();
+  const name = `${verb.toLowerCase()} ${sub}`;
+  if (sub !== undefined && Object.hasOwn(table, name)) {
+    const found = table[name](name, args.slice(1), afterVerb.slice(args[0].length).trim());
+    if (found) return "problem" in found ? help(found.problem) : found;
+  }
+  const own = verb.toLowerCase();
+  if (!Object.hasOwn(table, own)) return help(`I don't know "${echo(verb)}"`);
+  const found = table[own](own, args, afterVerb);
+  if (!found) return help(`I don't know "${echo(verb)}"`);
+  return "problem" in found ? help(found.problem) : found;
+}
+
+const commandPayload = z.object({
+  user_id: z.string().regex(SLACK_USER_ID, "user_id is not a Slack user id"),
+  channel_id: z.string().min(1, "channel_id is missing"),
+  trigger_id: z.string().min(1, "trigger_id is missing"),
+  text: z.string().default(""),
+});
+
+/** `/kms`: acknowledges, then runs the matched command and answers through response_url. */
+export function registerCommands(app: App, deps: FeatureDeps): void {
+  const { billing } = deps;
+  app.command(KMS_COMMAND, async ({ command, ack, respond, client, logger }) => {
+    const payload = commandPayload.safeParse(command);
+    if (!payload.success) {
+      await ack({
+        response_type: "ephemeral",
+        text: `:no_entry: That request was malformed (${payload.error.issues.map((i) => i.message).join("; ")}); nothing was done.`,
+      });
+      return;
+    }
+    const cmd = matchCommand(payload.data.text);
+    if (cmd.kind === "instant") {
+      await ack({ response_type: "ephemeral", ...cmd.reply });
+      return;
+    }
+    await ack(
+      cmd.kind === "reply" && cmd.ackText
+        ? { response_type: "ephemeral", text: cmd.ackText }
+        : undefined,
+    );
+    const inv: Invocation = {
+      billing,
+      actor: userActor(payload.data.user_id),
+      userId: payload.data.user_id,
+      triggerId: payload.data.trigger_id,
+      client,
+      logger,
+    };
+    try {
+      if (cmd.adminOnly) await requireAdmin(billing, billing.db, inv.actor, cmd.adminOnly);
+      if (cmd.kind === "modal")
+        await openModal(client, inv.triggerId, await cmd.run(inv), "please run the command again");
+      else await respond({ response_type: "ephemeral", ...(await cmd.run(inv)) });
+    } catch (error) {
+      await respond({ response_type: "ephemeral", text: userMessage(error, logger) }).catch((e) =>
+        logger.warn("kms-bot: respond failed", e),
+      );
+    }
+    if (cmd.kind === "reply" && cmd.mutates) await deps.refreshHome(client, inv.userId, logger);
+  });
+}
