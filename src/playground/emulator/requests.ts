@@ -131,6 +131,8 @@ export interface BlockActionOptions {
   container?: JsonObject;
   /** `state.values` of the message/view. */
   stateValues?: JsonObject;
+  /** Fields merged into the action, e.g. `selected_options` of checkboxes, `selected_user`. */
+  action?: JsonObject;
 }
 
 export function blockAction(options: BlockActionOptions): SlackRequest {
@@ -179,6 +181,7 @@ export function blockAction(options: BlockActionOptions): SlackRequest {
       value: options.selectedOption.value,
     };
   }
+  Object.assign(action, options.action);
   const container =
     options.container ??
     (view
@@ -259,6 +262,38 @@ export function viewSubmission(options: ViewSubmissionOptions = {}): SlackReques
     trigger_id: options.triggerId ?? SLACK_TEST_IDS.triggerId,
     view,
     response_urls: options.responseUrls ?? [],
+    is_enterprise_install: false,
+    enterprise: null,
+  });
+}
+
+export interface BlockSuggestionOptions {
+  actionId: string;
+  blockId: string;
+  /** What the person typed so far. */
+  value: string;
+  userId?: string;
+  teamId?: string;
+  /** The view the select is in (external selects in messages send a message container). */
+  view?: JsonObject;
+  container?: JsonObject;
+}
+
+/** What Slack sends to load an external select's options as a person types. */
+export function blockSuggestion(options: BlockSuggestionOptions): SlackRequest {
+  const teamId = options.teamId ?? SLACK_TEST_IDS.teamId;
+  const { view } = options;
+  return interactive({
+    type: "block_suggestion",
+    user: userOf(options.userId ?? SLACK_TEST_IDS.userId, teamId),
+    container: options.container ?? (view ? { type: "view", view_id: view.id } : {}),
+    api_app_id: SLACK_TEST_IDS.appId,
+    token: SLACK_TEST_IDS.verificationToken,
+    action_id: options.actionId,
+    block_id: options.blockId,
+    value: options.value,
+    team: teamOf(teamId),
+    ...(view ? { view } : {}),
     is_enterprise_install: false,
     enterprise: null,
   });
