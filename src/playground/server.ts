@@ -25,15 +25,9 @@ const HERE = fileURLToPath(new URL(".", import.meta.url));
 const PUBLIC = existsSync(`${HERE}public`)
   ? `${HERE}public/`
   : fileURLToPath(new URL("../../../src/playground/public/", import.meta.url));
-const ASSETS: Record<string, string> = {
-  "/": "index.html",
-  "/style.css": "style.css",
-  "/app.js": "app.js",
-  "/blocks.js": "blocks.js",
-  "/mrkdwn.js": "mrkdwn.js",
-  "/modal.js": "modal.js",
-  "/dom.js": "dom.js",
-};
+/** `/` is the page; `/<name>.js|css` its files (plain names only: nothing outside PUBLIC). */
+const assetOf = (path: string): string | undefined =>
+  path === "/" ? "index.html" : /^\/([a-z-]+\.(?:js|css))$/.exec(path)?.[1];
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
   css: "text/css; charset=utf-8",
@@ -140,8 +134,8 @@ function changeStream(c: PlaygroundControls) {
 }
 
 async function serveGet(c: PlaygroundControls, url: URL, res: ServerResponse): Promise<void> {
-  const asset = ASSETS[url.pathname];
-  if (asset) {
+  const asset = assetOf(url.pathname);
+  if (asset && existsSync(`${PUBLIC}${asset}`)) {
     const type = TYPES[asset.split(".").pop() ?? ""] ?? "text/plain";
     reply(res, 200, await readFile(`${PUBLIC}${asset}`), type);
   } else if (url.pathname === "/play/state") {

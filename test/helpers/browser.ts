@@ -1,0 +1,117 @@
+/**
+ * The playground as a person meets it: `npm run playground`'s built entry started as a real
+ * process on a free port (in a fresh folder, so its ./data is its own), and Debian's Chromium
+ * driven by playwright-core (no browser is ever downloaded).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { ROOT } from "./cli-process.js";
+
+const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium"];
+
+/** Chromium's path (KMS_CHROMIUM, else Debian's), or undefined when there is none. */
+export const CHROMIUM = [process.env.KMS_CHROMIUM, ...CANDIDATES].find(
+  (path): path is string => path !== undefined && path !== "" && existsSync(path),
+);
+
+/** Screenshots of each step land here (git-ignored). */
+export const ARTIFACTS = join(ROOT, "test-artifacts/playground");
+
+export interface PlaygroundProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/src/playground/main.js --fresh` with PORT=0 and waits for its one line. */
+export async function startPlaygroundProcess(): Promise<PlaygroundProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "kms-playground-"));
+  const child = spawn(process.execPath, [join(ROOT, "dist/src/playground/main.js"), "--fresh"], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", PORT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no URL within 20 s:\n${stdout}${stderr}`)),
+      20_000,
+    );
+    child.stdout?.on("data", (d) => {
+      stdout += d;
+      const found = /^Playground: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout);
+      if (found?.[1]) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    child.on("exit", (code) =>
+      reject(new Error(`playground exited with ${code}:\n${stdout}${stderr}`)),
+    );
+  });
+  return {
+    url,
+    child,
+    output: () => stdout + stderr,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Browser {
+  page: Page;
+  context: BrowserContext;
+  /** Saves a screenshot of the page as `<ARTIFACTS>/<name>.png`. */
+  shot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Headless Chromium with a fresh profile, a laptop-sized window, showing `url`. */
+export async function openBrowser(executablePath: string, url: string): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), "kms-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    timezoneId: "UTC",
+    locale: "en-US",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(url);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    page,
+    context,
+    shot: async (name) => {
+      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+    },
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
