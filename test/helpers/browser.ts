@@ -27,12 +27,21 @@ export interface PlaygroundProcess {
   stop(): Promise<void>;
 }
 
+export interface PlaygroundStart {
+  /** Its working folder (default: a new one, removed by stop()); ./data goes in there. */
+  dir?: string;
+  args?: string[];
+  /** Added to a bare environment (PATH and PORT=0). */
+  env?: Record<string, string>;
+}
+
 /** Starts `node dist/src/playground/main.js --fresh` with PORT=0 and waits for its one line. */
-export async function startPlaygroundProcess(): Promise<PlaygroundProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "kms-playground-"));
-  const child = spawn(process.execPath, [join(ROOT, "dist/src/playground/main.js"), "--fresh"], {
+export async function startPlaygroundProcess(o: PlaygroundStart = {}): Promise<PlaygroundProcess> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), "kms-playground-"));
+  const args = [join(ROOT, "dist/src/playground/main.js"), ...(o.args ?? ["--fresh"])];
+  const child = spawn(process.execPath, args, {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? "", PORT: "0" },
+    env: { PATH: process.env.PATH ?? "", PORT: "0", ...o.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -67,9 +76,28 @@ export async function startPlaygroundProcess(): Promise<PlaygroundProcess> {
         child.kill("SIGTERM");
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs the playground entry to its end (for start-up refusals). */
+export function runPlaygroundProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, [join(ROOT, "dist/src/playground/main.js")], {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    child.on("close", (code) => resolve({ code, output }));
+  });
 }
 
 export interface Browser {
