@@ -134,7 +134,12 @@ function renderModals(ctx) {
   const top = app.state.modals.at(-1);
   const shown = app.dialog;
   if (shown && top && shown.key === `${top.id}:${top.hash}`) return;
-  const carry = shown && top && shown.viewId === top.id ? shown.values() : {};
+  const same = shown && top && shown.viewId === top.id;
+  const carry = same ? shown.values() : {};
+  const fields = (d) => [
+    ...d.querySelectorAll(".modal-body select, .modal-body input, .modal-body textarea"),
+  ];
+  const focused = same ? fields(shown).indexOf(document.activeElement) : -1;
   if (shown) {
     shown.close();
     shown.remove();
@@ -166,6 +171,7 @@ function renderModals(ctx) {
   dialog.viewId = top.id;
   document.body.append(dialog);
   dialog.showModal();
+  fields(dialog)[Math.max(focused, 0)]?.focus();
   app.dialog = dialog;
 }
 

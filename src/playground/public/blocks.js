@@ -2,7 +2,7 @@
 // { md (mrkdwn context), users, channels, act(action), suggest(...), inputs (Map) }.
 import { h, uid } from "./dom.js";
 import { control } from "./elements.js";
-import { emojify, textObject } from "./mrkdwn.js";
+import { emojify, emojiNodes, textObject } from "./mrkdwn.js";
 
 /** Remembers an input so the surface can read state.values and show field errors. */
 function register(sc, blockId, element, made, extra = {}) {
@@ -111,7 +111,7 @@ export function renderBlocks(blocks, sc) {
     const blockId = block.block_id ?? `b${i}`;
     switch (block.type) {
       case "header":
-        return h("h3", { class: "block header" }, emojify(block.text.text));
+        return h("h3", { class: "block header" }, emojiNodes(block.text.text));
       case "section":
         return section(block, blockId, sc);
       case "divider":

@@ -83,30 +83,33 @@ function button(element, blockId, sc) {
 }
 
 function overflow(element, blockId, sc) {
-  const menu = h(
-    "details",
-    { class: "overflow" },
-    h("summary", { "aria-label": "More actions" }, "⋯"),
+  const list = h("div", { class: "overflow-menu", role: "menu", hidden: true });
+  const toggle = h(
+    "button",
+    {
+      type: "button",
+      class: "btn overflow-toggle",
+      "aria-label": "More actions",
+      "aria-haspopup": "menu",
+      "aria-expanded": "false",
+      onclick: () => show(list.hidden),
+    },
+    "⋯",
   );
-  const list = h("div", { class: "overflow-menu", role: "menu" });
+  const show = (open) => {
+    list.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+  };
   for (const option of element.options) {
+    const pick = () => {
+      show(false);
+      fire(sc, element, blockId, { selected_option: option });
+    };
     list.append(
-      h(
-        "button",
-        {
-          type: "button",
-          role: "menuitem",
-          onclick: () => {
-            menu.open = false;
-            fire(sc, element, blockId, { selected_option: option });
-          },
-        },
-        plainText(option.text),
-      ),
+      h("button", { type: "button", role: "menuitem", onclick: pick }, plainText(option.text)),
     );
   }
-  menu.append(list);
-  return menu;
+  return h("span", { class: "overflow" }, toggle, list);
 }
 
 /** Where a select's options come from: the element, the people, the channels, or the app. */
