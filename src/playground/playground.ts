@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
-import { createApp } from "../app.js";
+import { createApp, type KmsBot } from "../app.js";
 import { loadBotConfig } from "../config.js";
 import { openDatabase } from "../store/db.js";
 import { applyMigrations } from "../store/migrate.js";
@@ -34,15 +34,7 @@ export interface RunningPlayground {
 
 const BOT_TOKEN = "xoxb-playground";
 
-function summaryText(s: {
-  at: number;
-  skipped?: string;
-  checked: number;
-  transitioned: number;
-  renewed: number;
-  posted: number;
-  failed: number;
-}): string {
+function summaryText(s: Awaited<ReturnType<KmsBot["sweep"]>>): string {
   const at = new Date(s.at).toISOString().replace(/\.\d{3}Z$/, "Z");
   if (s.skipped) return `sweep ${at}: skipped, another sweep is running`;
   return `sweep ${at}: checked ${s.checked}, transitioned ${s.transitioned}, renewed ${s.renewed}, posted ${s.posted}, failed ${s.failed}`;

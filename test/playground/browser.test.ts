@@ -3,6 +3,7 @@
  * on a free port, Debian's Chromium, clicks and typing only. Screenshots of every step are saved
  * under test-artifacts/playground/; `npm run screenshot` also refreshes docs/playground.png.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +106,21 @@ describe.skipIf(!CHROMIUM && !inCi)("playground in a browser", () => {
     expect(text).toContain("for 3 months");
     expect(text).toContain(`Balance: ${after}`);
     await browser.shot("04-renewed");
+  });
+
+  it("offers the CSV the bot uploads as a download", async () => {
+    await type(page, "/kms bills export");
+    const file = page.locator(".file", { hasText: "Dedicated KMS bills" });
+    await file.waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      file.getByRole("link", { name: "Download" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^kms-bills-\d{4}-\d{2}\.csv$/);
+    const csv = readFileSync((await download.path()) ?? "", "utf8");
+    expect(csv.split("\r\n")[0]).toMatch(/^billing_cycle,time,order_id,item,/);
+    expect(csv).toContain("Renewal");
+    await browser.shot("04b-csv-export");
   });
 
   it("answers the FAQ about a free trial when mentioned in a channel, in a thread", async () => {
