@@ -17,6 +17,26 @@ export const CHROMIUM = [process.env.KMS_CHROMIUM, ...CANDIDATES].find(
   (path): path is string => path !== undefined && path !== "" && existsSync(path),
 );
 
+const inCi = !["", "false", "0", undefined].includes(process.env.CI);
+
+/**
+ * Whether the browser tests skip: only outside CI when there is no Chromium (they say so). In CI
+ * they run, and fail at once without Chromium (`chromium()` throws).
+ */
+export const SKIP_BROWSER = !CHROMIUM && !inCi;
+if (SKIP_BROWSER) {
+  console.warn(
+    "playground browser tests skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set KMS_CHROMIUM).",
+  );
+}
+
+/** Chromium's path; throws (in CI) when there is none. */
+export function chromiumPath(): string {
+  if (!CHROMIUM)
+    throw new Error("the playground's browser tests need Chromium: apt-get install -y chromium");
+  return CHROMIUM;
+}
+
 /** Screenshots of each step land here (git-ignored). */
 export const ARTIFACTS = join(ROOT, "test-artifacts/playground");
 

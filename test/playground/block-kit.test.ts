@@ -7,9 +7,10 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Browser,
-  CHROMIUM,
+  chromiumPath,
   openBrowser,
   type PlaygroundProcess,
+  SKIP_BROWSER,
   startPlaygroundProcess,
 } from "../helpers/browser.js";
 
@@ -117,14 +118,15 @@ async function renderGallery(page: Page): Promise<void> {
 const acts = (page: Page) =>
   page.evaluate("window.acts") as Promise<Array<Record<string, unknown>>>;
 
-describe.skipIf(!CHROMIUM)("Block Kit in the playground's page", () => {
+describe.skipIf(SKIP_BROWSER)("Block Kit in the playground's page", () => {
   let playground: PlaygroundProcess;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
+    const executable = chromiumPath();
     playground = await startPlaygroundProcess();
-    browser = await openBrowser(CHROMIUM ?? "", playground.url);
+    browser = await openBrowser(executable, playground.url);
     page = browser.page;
     await renderGallery(page);
   }, 60_000);

@@ -9,21 +9,15 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Browser,
-  CHROMIUM,
+  chromiumPath,
   openBrowser,
   type PlaygroundProcess,
+  SKIP_BROWSER,
   startPlaygroundProcess,
 } from "../helpers/browser.js";
 import { ROOT } from "../helpers/cli-process.js";
 
 const SCREENSHOT = join(ROOT, "docs/playground.png");
-const inCi = process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
-if (!CHROMIUM && !inCi) {
-  console.warn(
-    "playground browser tests skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set KMS_CHROMIUM).",
-  );
-}
-
 /** Types a line in the composer and sends it with Enter. */
 async function type(page: Page, text: string): Promise<void> {
   await page.getByLabel("Message", { exact: true }).fill(text);
@@ -33,16 +27,15 @@ async function type(page: Page, text: string): Promise<void> {
 const conversation = (page: Page, name: string): Locator =>
   page.getByRole("navigation", { name: "Conversations" }).getByRole("button", { name });
 
-describe.skipIf(!CHROMIUM && !inCi)("playground in a browser", () => {
+describe.skipIf(SKIP_BROWSER)("playground in a browser", () => {
   let playground: PlaygroundProcess;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    if (!CHROMIUM)
-      throw new Error("CI needs Chromium for the playground tests: apt-get install -y chromium");
+    const executable = chromiumPath();
     playground = await startPlaygroundProcess();
-    browser = await openBrowser(CHROMIUM, playground.url);
+    browser = await openBrowser(executable, playground.url);
     page = browser.page;
   }, 60_000);
 
