@@ -157,4 +157,11 @@ describe.skipIf(SKIP_BROWSER)("playground in a browser", () => {
     expect(await home.textContent()).toContain("payments-prod");
     await browser.shot("08-home");
   });
+
+  it("refuses to move the playground's clock back, and says why", async () => {
+    await page.getByLabel("Sweep date").fill("2020-01-01T09:00");
+    await page.getByRole("button", { name: "Run sweep at" }).click();
+    await page.getByRole("alert").filter({ hasText: "only moves forward" }).waitFor();
+    await browser.shot("09-clock-refused");
+  });
 });

@@ -20,6 +20,7 @@ const app = {
   async post(path, body) {
     try {
       const answer = await api(path, body);
+      app.notice = undefined;
       await refresh();
       return answer;
     } catch (error) {
@@ -29,10 +30,27 @@ const app = {
   },
 };
 
+/** Says what went wrong until the next thing done works. */
 function showProblem(text) {
+  app.notice = text;
+  renderProblems();
+}
+
+function renderProblems() {
+  const problems = app.state?.problems ?? [];
   const box = $("problems");
-  box.hidden = false;
-  box.replaceChildren(h("p", {}, text));
+  box.hidden = problems.length === 0 && !app.notice;
+  box.replaceChildren(
+    app.notice ? h("p", {}, app.notice) : "",
+    problems.length ? h("p", {}, "Slack would refuse what the bot sent:") : "",
+    problems.length
+      ? h(
+          "ul",
+          {},
+          problems.map((p) => h("li", {}, p)),
+        )
+      : "",
+  );
 }
 
 const conversation = () =>
@@ -186,17 +204,12 @@ function renderTop() {
   $("now").textContent = formatDate(app.state.now / 1000, "{date_short} {time}", app.state.now);
   $("now").dateTime = new Date(app.state.now).toISOString();
   $("sweep-result").textContent = app.state.lastSweep ?? "";
-  const problems = app.state.problems;
-  $("problems").hidden = problems.length === 0;
-  if (problems.length)
-    $("problems").replaceChildren(
-      h("p", {}, "Slack would refuse what the bot sent:"),
-      h(
-        "ul",
-        {},
-        problems.map((p) => h("li", {}, p)),
-      ),
-    );
+  if (!$("sweep-date").value) {
+    // A week ahead of the playground's time, as the browser writes local date-times.
+    const week = new Date(app.state.now + 7 * 86_400_000 - new Date().getTimezoneOffset() * 60_000);
+    $("sweep-date").value = week.toISOString().slice(0, 16);
+  }
+  renderProblems();
 }
 
 function render() {
@@ -250,11 +263,21 @@ function wire() {
     await app.post("/play/home", { user: app.me });
   });
   $("tab-messages").addEventListener("click", () => open(app.current));
-  $("sweep-now").addEventListener("click", () => app.post("/play/sweep", {}));
-  $("sweep-at").addEventListener("click", () => {
+  const sweep = async (button, body) => {
+    button.disabled = true;
+    $("sweep-result").textContent = "Sweeping…";
+    try {
+      await app.post("/play/sweep", body);
+    } finally {
+      button.disabled = false;
+      $("sweep-result").textContent = app.state.lastSweep ?? "";
+    }
+  };
+  $("sweep-now").addEventListener("click", (e) => sweep(e.currentTarget, {}));
+  $("sweep-at").addEventListener("click", (e) => {
     const value = $("sweep-date").value;
     if (!value) return showProblem("Pick a date to run the sweep at.");
-    app.post("/play/sweep", { at: new Date(value).toISOString() });
+    return sweep(e.currentTarget, { at: new Date(value).toISOString() });
   });
   new EventSource("/play/events").addEventListener("message", () => refresh());
 }
