@@ -78,6 +78,9 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Runni
     KMS_ALERT_CHANNEL: ALERT_CHANNEL,
     KMS_SUPPORT_CHANNEL: SUPPORT_CHANNEL,
     KMS_TIMEZONE: "UTC",
+    // Read once the configuration knows them (HOST, LOG_LEVEL): loopback only, quiet stdout.
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
   });
   // The timer runs when the page asks (Run sweep now / at), not on a schedule: the demo changes
   // only when the person wants it to.

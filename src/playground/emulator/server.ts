@@ -41,6 +41,7 @@ import { Workspace } from "./workspace.js";
 
 class FakeSlackServer extends Recorder implements FakeSlack {
   readonly botToken: string;
+  readonly appToken: string;
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
@@ -56,12 +57,14 @@ class FakeSlackServer extends Recorder implements FakeSlack {
   private readonly handlers: Record<string, Handler>;
   private faults = new Map<string, QueuedFault[]>();
   private isDown = false;
+  private socketUrl?: () => string;
   private closed = false;
   private readonly sleeps = new Map<NodeJS.Timeout, () => void>();
 
   constructor(options: FakeSlackOptions) {
     super();
     this.botToken = options.botToken ?? "xoxb-test-token";
+    this.appToken = options.appToken ?? "xapp-test-token";
     this.botUserId = options.botUserId ?? SLACK_TEST_IDS.botUserId;
     this.botId = options.botId ?? SLACK_TEST_IDS.botId;
     this.teamId = options.teamId ?? SLACK_TEST_IDS.teamId;
@@ -74,7 +77,13 @@ class FakeSlackServer extends Recorder implements FakeSlack {
       appId: options.appId ?? SLACK_TEST_IDS.appId,
     };
     this.ws = new Workspace(options, ids, this.violations, () => this.origin);
-    this.handlers = { ...chatMethods(this.ws), ...viewMethods(this.ws), ...otherMethods(this.ws) };
+    this.handlers = {
+      ...chatMethods(this.ws),
+      ...viewMethods(this.ws),
+      ...otherMethods(this.ws),
+      "apps.connections.open": () =>
+        this.socketUrl ? { ok: true, url: this.socketUrl() } : fail("internal_error"),
+    };
   }
 
   get url(): string {
@@ -137,6 +146,14 @@ class FakeSlackServer extends Recorder implements FakeSlack {
 
   down(isDown = true): void {
     this.isDown = isDown;
+  }
+
+  clearFaults(method: FaultTarget): void {
+    this.faults.delete(method);
+  }
+
+  useSocket(url: () => string): void {
+    this.socketUrl = url;
   }
 
   newTriggerId(options: { ageMs?: number; user?: string } = {}): string {
@@ -246,7 +263,9 @@ class FakeSlackServer extends Recorder implements FakeSlack {
     const handler = this.handlers[method];
     if (!handler) return ok(fail("unknown_method", { req_method: method }));
     if (token === undefined) return ok(fail("not_authed"));
-    if (token !== this.botToken) return ok(fail("invalid_auth"));
+    // Socket Mode opens its connection with the app-level token, and only that.
+    const expected = method === "apps.connections.open" ? this.appToken : this.botToken;
+    if (token !== expected) return ok(fail("invalid_auth"));
     return ok(handler(parsed));
   }
 

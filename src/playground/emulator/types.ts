@@ -5,6 +5,8 @@ export type JsonObject = Record<string, unknown>;
 export interface FakeSlackOptions {
   /** The only token accepted (default `xoxb-test-token`). */
   botToken?: string;
+  /** The app-level token `apps.connections.open` accepts (default `xapp-test-token`). */
+  appToken?: string;
   botUserId?: string;
   botId?: string;
   teamId?: string;
@@ -117,6 +119,7 @@ export interface FakeSlack {
   /** `http://127.0.0.1:<port>` */
   readonly origin: string;
   readonly botToken: string;
+  readonly appToken: string;
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
@@ -142,6 +145,10 @@ export interface FakeSlack {
   failNext(method: FaultTarget, fault?: Fault): void;
   /** While down, every request answers HTTP 503. */
   down(isDown?: boolean): void;
+  /** Drops the faults still queued for `method`. */
+  clearFaults(method: FaultTarget): void;
+  /** What `apps.connections.open` answers as `url` (Socket Mode; see fake-socket.ts). */
+  useSocket(url: () => string): void;
   /**
    * Issues a trigger id for `views.open`/`views.push`; `ageMs` back-dates it (to test expiry).
    * With `user`, the views it opens stack up in that person's modal stack (`modalStack`).
