@@ -12,13 +12,28 @@ import { runPlaygroundProcess, startPlaygroundProcess } from "../helpers/browser
 const post = (url: string, path: string, body: unknown) =>
   fetch(new URL(path, url), { method: "POST", body: JSON.stringify(body) });
 
-/** What Ada sees in #kms-alerts after typing `/kms balance`. */
+const messagesOf = async (url: string) =>
+  (
+    (await (await fetch(new URL("/play/state?user=U0ADA", url))).json()) as {
+      messages: Array<{ text?: string }>;
+    }
+  ).messages;
+
+/**
+ * What Ada sees in #kms-alerts after typing `/kms balance`: the bot acknowledges at once and
+ * answers through response_url, so wait for the answer to arrive.
+ */
 async function balanceShown(url: string): Promise<string> {
+  const before = (await messagesOf(url)).length;
   await post(url, "/play/send", { user: "U0ADA", channel: "C0KMSALERTS", text: "/kms balance" });
-  const state = (await (await fetch(new URL("/play/state?user=U0ADA", url))).json()) as {
-    messages: Array<{ text?: string }>;
-  };
-  return state.messages.at(-1)?.text ?? "";
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    const answer = (await messagesOf(url))
+      .slice(before)
+      .find((m) => m.text?.startsWith("Balance:"));
+    if (answer?.text) return answer.text;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  return "";
 }
 
 const refused = (port: number, host: string) =>
