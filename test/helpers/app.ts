@@ -176,6 +176,27 @@ async function answerTo(
 }
 
 /** All the text a reply shows (its `text` and every block's text), for assertions. */
+/**
+ * `/kms <text>` delivered over the bot's Socket Mode connection: what the person sees, the ack's
+ * own reply or, for a command acknowledged empty, its response_url answer.
+ */
+export async function socketCommand(
+  bot: TestBot,
+  text: string,
+  userId: string = MEMBER_ID,
+  options: { envelopeId?: string } = {},
+): Promise<Record<string, unknown>> {
+  if (!bot.socket) throw new Error("socketCommand needs startTestBot({ socket: true })");
+  const triggerId = bot.fake.newTriggerId();
+  const responseUrl = bot.fake.newResponseUrl();
+  const request = slashCommand({ text, userId, triggerId, responseUrl });
+  const answer = answerTo(bot.fake, triggerId, responseUrl);
+  answer.catch(() => undefined);
+  const ack = await bot.socket.deliver(request, options);
+  if (ack.payload && Object.keys(ack.payload).length > 0) return ack.payload;
+  return answer;
+}
+
 export function shown(reply: unknown): string {
   const out: string[] = [];
   const walk = (v: unknown) => {

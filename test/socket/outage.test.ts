@@ -2,10 +2,9 @@
 // trying with its own backoff (defaults, nothing shortened), /healthz says so once the socket
 // has been down for more than 10 s, and it reconnects and serves once Slack is back.
 import { afterEach, describe, expect, it } from "vitest";
-import { shown, startTestBot, type TestBot } from "../helpers/app.js";
+import { shown, socketCommand, startTestBot, type TestBot } from "../helpers/app.js";
 import { fund } from "../helpers/billing.js";
 import type { FakeSocket } from "../helpers/fake-socket.js";
-import { slashCommand } from "../helpers/slack-requests.js";
 import { sleep } from "../reliability/bot-process.js";
 
 const OUTAGE_MS = 40_000;
@@ -53,9 +52,6 @@ describe("Socket Mode through a Slack outage", () => {
     await socket.waitForConnection(2, 15_000);
     expect((await health(s)).status).toBe(200);
     await fund(s.billing, 4_200);
-    const ack = await socket.deliver(
-      slashCommand({ text: "balance", triggerId: s.fake.newTriggerId() }),
-    );
-    expect(shown(ack.payload)).toContain("USD 42.00");
+    expect(shown(await socketCommand(s, "balance"))).toContain("USD 42.00");
   }, 90_000);
 });

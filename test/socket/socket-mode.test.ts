@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance } from "../../src/billing/account.js";
-import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
+import { MEMBER_ID, shown, socketCommand, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, fund, seedInstance, T0 } from "../helpers/billing.js";
 import type { JsonObject } from "../helpers/fake-slack.js";
 import type { FakeSocket } from "../helpers/fake-socket.js";
@@ -50,16 +50,15 @@ describe("Socket Mode, end to end over a fake Slack socket", () => {
     await s.close();
   });
 
-  it("answers a slash command in its ack", async () => {
+  it("answers a slash command sent over the socket", async () => {
     await fund(s.billing, 123_456);
-    const ack = await socket.deliver(command("balance"));
-    expect(shown(ack.payload)).toContain("USD 1,234.56");
+    expect(shown(await socketCommand(s, "balance"))).toContain("USD 1,234.56");
   });
 
   it("handles a button, a modal submission and an event", async () => {
     await fund(s.billing, 500_000);
-    const status = await socket.deliver(command("status kst-a"));
-    const renew = buttonLabelled(status.payload, "Renew");
+    const status = await socketCommand(s, "status kst-a");
+    const renew = buttonLabelled(status, "Renew");
     expect(renew, "a Renew button in /kms status kst-a").toBeDefined();
     await socket.deliver(
       blockAction({
@@ -67,7 +66,7 @@ describe("Socket Mode, end to end over a fake Slack socket", () => {
         value: typeof renew?.value === "string" ? renew.value : undefined,
         triggerId: s.fake.newTriggerId(),
         responseUrl: s.fake.newResponseUrl(),
-        message: { type: "message", ts: "1.000001", blocks: status.payload?.blocks ?? [] },
+        message: { type: "message", ts: "1.000001", blocks: (status.blocks as unknown[]) ?? [] },
       }),
     );
     const opened = await s.fake.waitFor("views.open", (c) => c.response?.ok === true);
@@ -88,11 +87,11 @@ describe("Socket Mode, end to end over a fake Slack socket", () => {
     socket.requestRefresh();
     await socket.waitForConnection(2);
     await fund(s.billing, 100);
-    expect(shown((await socket.deliver(command("balance"))).payload)).toContain("USD 1.00");
+    expect(shown(await socketCommand(s, "balance"))).toContain("USD 1.00");
 
     socket.drop();
     await socket.waitForConnection(3);
-    expect(shown((await socket.deliver(command("balance"))).payload)).toContain("USD 1.00");
+    expect(shown(await socketCommand(s, "balance"))).toContain("USD 1.00");
     expect(s.fake.callsTo("apps.connections.open")).toHaveLength(3);
   });
 
