@@ -107,9 +107,11 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
         receiver: new HTTPReceiver({
           signingSecret: config.SLACK_SIGNING_SECRET ?? "",
           customRoutes,
-          // The signature identifies one request: the guard below refuses it a second time.
+          // The signature identifies one request: the guard below refuses it a second time
+          // while its signed timestamp is within Bolt's 5 minutes.
           customPropertiesExtractor: (req) => ({
             requestSignature: String(req.headers["x-slack-signature"] ?? ""),
+            requestTimestamp: String(req.headers["x-slack-request-timestamp"] ?? ""),
           }),
         }),
         clientOptions,

@@ -48,13 +48,22 @@ export interface TestBot {
 
 /**
  * The real Bolt app over real HTTP on a free port, with a fresh database, a fixed clock and
- * a fake Slack Web API. Billing admins: `ADMIN`.
+ * a fake Slack Web API. Billing admins: `ADMIN`. With `replicaOf`, a second replica: another
+ * app (and its own database handle) on the other bot's database and fake Slack; its `close`
+ * stops only itself.
  */
 export async function startTestBot(
-  options: { db?: DatabaseId; slack?: FakeSlackOptions; env?: Record<string, string> } = {},
+  options: {
+    db?: DatabaseId;
+    slack?: FakeSlackOptions;
+    env?: Record<string, string>;
+    replicaOf?: TestBot;
+  } = {},
 ): Promise<TestBot> {
-  const fake = await startFakeSlack(options.slack);
-  const t = await createTestDatabase(options.db ?? "sqlite");
+  const replicaOf = options.replicaOf;
+  const fake = replicaOf?.fake ?? (await startFakeSlack(options.slack));
+  const t = replicaOf?.t ?? (await createTestDatabase(options.db ?? "sqlite"));
+  const db = replicaOf ? t.another() : t.db;
   const config = loadBotConfig({
     SLACK_BOT_TOKEN: fake.botToken,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -65,8 +74,8 @@ export async function startTestBot(
     KMS_TIMEZONE: "UTC",
     ...options.env,
   });
-  const billing = billingContext(t.db, T0);
-  const bot = createApp(config, { db: t.db, clock: billing.clock, schedule: false });
+  const billing = billingContext(db, T0);
+  const bot = createApp(config, { db, clock: billing.clock, schedule: false });
   const port = await bot.start(0);
   const url = `http://127.0.0.1:${port}`;
   const send = (request: SlackRequest, o: { headers?: Record<string, string> } = {}) =>
@@ -76,7 +85,7 @@ export async function startTestBot(
     url,
     fake,
     t,
-    db: t.db,
+    db,
     clock: billing.clock,
     billing: { ...billing, envAdmins: config.KMS_ADMIN_USERS },
     send,
@@ -106,6 +115,7 @@ export async function startTestBot(
     event: (event, headers) => send(eventCallback({ event }), { headers }),
     async close() {
       await bot.stop();
+      if (replicaOf) return;
       await fake.close();
       await t.destroy();
     },
