@@ -2,17 +2,28 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
-import { getInstance, insertInstance, lockInstance, updateInstance } from "../store/instances.js";
+import { getInstance, insertInstance } from "../store/instances.js";
 import { debit, getBalance, getChargeForOrder, insertLedgerEntry } from "../store/ledger.js";
 import { getOrderByKey, insertOrder } from "../store/orders.js";
 import { priceAt } from "../store/prices.js";
+import { renewInstance } from "../store/renewals.js";
 import { type InstanceRow, type OrderRow, type Site, siteSchema } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
-import { lifecycleOf } from "./lifecycle.js";
+import {
+  checkPeriod,
+  checkShownPrice,
+  decideRenewal,
+  type RenewInput,
+  renewalPeriod,
+  shortfall,
+} from "./order-rules.js";
+
 import { addMonths, isPeriod, type PeriodMonths } from "./periods.js";
+
+export { type RenewInput, renewalPeriod };
 
 export interface OrderResult {
   order: OrderRow;
@@ -32,33 +43,6 @@ export interface RenewalQuote {
   balanceAfterCents: number;
   periodStart: number;
   periodEnd: number;
-}
-
-function checkPeriod(months: number): PeriodMonths {
-  if (!isPeriod(months)) {
-    throw new BillingError({
-      code: "INVALID_INPUT",
-      field: "period",
-      problem: `${months} months is not on sale`,
-    });
-  }
-  return months;
-}
-
-/**
- * When a renewal bought at `now` runs: from the current expiry while the instance has not
- * expired (also when an admin disabled it), from `now` once it has expired.
- */
-export function renewalPeriod(
-  instance: InstanceRow,
-  now: number,
-  months: PeriodMonths,
-): { start: number; end: number } {
-  if (lifecycleOf(instance, now).state === "released") {
-    throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
-  }
-  const start = Math.max(now, instance.expires_at);
-  return { start, end: addMonths(start, months) };
 }
 
 async function quoteWith(
@@ -94,22 +78,6 @@ export async function quoteRenewal(
   const instance = await getInstance({ tx: ctx.db }, instanceId);
   if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
   return quoteWith(ctx, ctx.db, instance, period);
-}
-
-/** Refuses to charge a price other than the one the person saw and accepted. */
-function checkShownPrice(unitCents: number, shown: number | undefined): void {
-  if (shown !== undefined && shown !== unitCents) {
-    throw new BillingError({ code: "PRICE_CHANGED", unitCents, shownUnitCents: shown });
-  }
-}
-
-function shortfall(priceCents: number, balanceCents: number): BillingError {
-  return new BillingError({
-    code: "INSUFFICIENT_BALANCE",
-    priceCents,
-    balanceCents,
-    shortfallCents: priceCents - balanceCents,
-  });
 }
 
 /** Debits the account and writes the order and its ledger line; the caller holds the transaction. */
@@ -155,24 +123,12 @@ async function replayOrder(
   return { order, instance, balanceAfterCents: chargeLine.balance_after_cents, replayed: true };
 }
 
-export interface RenewInput {
-  instanceId: string;
-  months: number;
-  /** One key per person's request (a modal submission): a retry with it charges nothing more. */
-  idempotencyKey?: string | null;
-  /**
-   * Renew only the period ending at this expiry (the timer's auto-renewal): if the instance
-   * was renewed since it was read, PERIOD_CHANGED and nothing is charged.
-   */
-  expectedExpiresAt?: number;
-  /** The monthly price the person was shown: if the price in force differs, PRICE_CHANGED. */
-  expectedUnitCents?: number;
-}
-
 /**
  * Renews an instance if the balance covers it: debits the account, records the order at
- * today's price and extends `expires_at`, all in one transaction. An expired instance starts
- * its new period now and is active again at once; an admin-disabled one stays disabled.
+ * today's price and its ledger line, extends `expires_at` and writes the audit entry, all in
+ * one transaction (src/store/renewals.ts: a few round trips on either database). An expired
+ * instance starts its new period now and is active again at once; an admin-disabled one
+ * stays disabled.
  */
 export async function renew(
   ctx: BillingContext,
@@ -181,62 +137,45 @@ export async function renew(
 ): Promise<OrderResult> {
   const months = checkPeriod(input.months);
   const key = input.idempotencyKey ?? null;
-  return oncePerKey(
-    key,
-    () =>
-      replayOrder(
-        ctx,
-        key ?? "",
-        (o) =>
-          o.kind === "renewal" &&
-          o.instance_id === input.instanceId &&
-          o.months === months &&
-          o.created_by === actorId(actor),
-      ),
-    () =>
-      transaction(ctx.db, async (tx) => {
-        const instance = await lockInstance({ tx }, input.instanceId);
-        if (!instance)
-          throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: input.instanceId });
-        if (
-          input.expectedExpiresAt !== undefined &&
-          instance.expires_at !== input.expectedExpiresAt
-        ) {
-          throw new BillingError({ code: "PERIOD_CHANGED", instanceId: instance.id });
-        }
-        const quote = await quoteWith(ctx, tx, instance, months);
-        checkShownPrice(quote.unitCents, input.expectedUnitCents);
-        const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
-          kind: "renewal",
-          instance_id: instance.id,
-          site: instance.site,
-          months,
-          unit_cents: quote.unitCents,
-          amount_cents: quote.amountCents,
-          period_start: quote.periodStart,
-          period_end: quote.periodEnd,
-          idempotency_key: key,
-        });
-        // A new period starts with fresh reminders: an old snooze no longer applies.
-        await updateInstance({ tx }, instance.id, {
-          expires_at: quote.periodEnd,
-          snoozed_until: null,
-          updated_at: ctx.clock(),
-        });
-        await audit(ctx, tx, actor, "instance.renew", instance.id, {
-          months,
-          idempotencyKey: key,
-          orderId: order.id,
-        });
-        const renewed = {
-          ...instance,
-          expires_at: quote.periodEnd,
-          snoozed_until: null,
-          updated_at: ctx.clock(),
-        };
-        return { order, instance: renewed, balanceAfterCents, replayed: false };
-      }),
-  );
+  const replay = () =>
+    replayOrder(
+      ctx,
+      key ?? "",
+      (o) =>
+        o.kind === "renewal" &&
+        o.instance_id === input.instanceId &&
+        o.months === months &&
+        o.created_by === actorId(actor),
+    );
+  const run = async (): Promise<OrderResult> => {
+    const now = ctx.clock();
+    const decide = decideRenewal(actor, input, months, now);
+    let amountCents = 0;
+    const outcome = await renewInstance(
+      ctx.db,
+      { instanceId: input.instanceId, at: now, key },
+      (read) => {
+        const decision = decide(read);
+        if ("write" in decision) amountCents = decision.write.amount_cents;
+        return decision;
+      },
+    );
+    if (outcome.kind === "replay") {
+      const earlier = await replay();
+      if (!earlier) throw new Error(`order ${outcome.orderId} vanished during its replay`);
+      return earlier;
+    }
+    if (outcome.kind === "short") throw shortfall(amountCents, await getBalance({ tx: ctx.db }));
+    const { order, balanceAfterCents, before } = outcome;
+    const instance = {
+      ...before,
+      expires_at: order.period_end,
+      snoozed_until: null,
+      updated_at: now,
+    };
+    return { order, instance, balanceAfterCents, replayed: false };
+  };
+  return oncePerKey(key, replay, run, { lookupFirst: false });
 }
 
 const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
