@@ -171,10 +171,12 @@ const PG_RENEW_SQL = `with inst as (
 select (select count(*) from inst) as found, acct.balance_cents as balance_after, ord.*
 from (select 1) as one left join acct on true left join ord on true`;
 
+/** Transient errors (deadlock, serialization) retried; a lost compare-and-set is not counted. */
 const MAX_ATTEMPTS = 8;
 
 async function renewOnPostgres(db: Knex, ref: RenewalRef, decide: Decide): Promise<RenewalOutcome> {
-  for (let attempt = 1; ; attempt++) {
+  // Each lost compare-and-set means another renewal of the instance committed: progress.
+  for (let attempt = 1; ; ) {
     try {
       const read = parseRead((await db.raw(READ_SQL, readBindings(ref))).rows[0]);
       const decision = decide(read);
@@ -197,11 +199,8 @@ async function renewOnPostgres(db: Knex, ref: RenewalRef, decide: Decide): Promi
         ],
       ]);
       const row = rows[0] as Record<string, unknown>;
-      if (Number(row.found) === 0) {
-        // The instance changed since it was read (renewed, released): read and decide again.
-        if (attempt < MAX_ATTEMPTS) continue;
-        throw new Error(`instance ${ref.instanceId} kept changing during its renewal`);
-      }
+      // The instance changed since it was read (renewed, released): read and decide again.
+      if (Number(row.found) === 0) continue;
       if (row.balance_after == null) return { kind: "short" };
       return {
         kind: "renewed",
@@ -210,7 +209,7 @@ async function renewOnPostgres(db: Knex, ref: RenewalRef, decide: Decide): Promi
         before: i,
       };
     } catch (error) {
-      if (attempt >= MAX_ATTEMPTS || !isTransientConflict(error)) throw error;
+      if (attempt++ >= MAX_ATTEMPTS || !isTransientConflict(error)) throw error;
     }
   }
 }
