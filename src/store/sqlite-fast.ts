@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { isTransientConflict } from "./db.js";
+import { fleetWritten } from "./fleet-cache.js";
 
 /** The parts of a node-sqlite3 `Database` and `Statement` used here. */
 interface SqliteStatement {
@@ -69,6 +70,7 @@ export async function sqliteTransaction<T>(
       begun = true;
       const result = await fn(q);
       await q.run("COMMIT", []);
+      fleetWritten(db);
       return result;
     } catch (error) {
       if (begun) await q.run("ROLLBACK", []).catch(() => undefined);
