@@ -7,7 +7,7 @@ import type { BillingContext } from "./billing/context.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { registerListeners } from "./listeners.js";
-import { requestGuard } from "./slack/guard.js";
+import { admission, requestGuard } from "./slack/guard.js";
 import { dialectOf } from "./store/db.js";
 import { slackPoster } from "./timer/slack-poster.js";
 import {
@@ -128,6 +128,9 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
       inFlight.delete(handling);
     }
   });
+  // 32 at once keeps a burst's modals within a second of their ack, and is plenty for
+  // Slack calls that take a few hundred milliseconds each.
+  app.use(admission({ limit: 32, maxWaitMs: 2_000 }));
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
   registerListeners(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);

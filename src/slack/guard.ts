@@ -182,3 +182,63 @@ export function requestGuard(
     await next();
   };
 }
+
+export interface AdmissionOptions {
+  /** Requests handled at once, work after the ack included. */
+  limit: number;
+  /** A request that waited this long for a turn is turned away instead (Slack's 3 s budget). */
+  maxWaitMs: number;
+}
+
+/**
+ * Backpressure: at most `limit` requests are handled at once, the work after their ack (a
+ * modal, a DM) included; the rest wait their turn, oldest first. Without it a burst is
+ * acknowledged faster than its modals can be built, and their trigger ids (3 s) expire in
+ * the queue. A slash command that waited `maxWaitMs` is told to try again; anything else is
+ * left unacknowledged (Slack shows the person an error) rather than done late.
+ */
+export function admission({ limit, maxWaitMs }: AdmissionOptions): Middleware<AnyMiddlewareArgs> {
+  let active = 0;
+  const waiting: Array<(admitted: boolean) => void> = [];
+  const release = () => {
+    const nextInLine = waiting.shift();
+    if (nextInLine) nextInLine(true);
+    else active--;
+  };
+  const turn = (): Promise<boolean> => {
+    if (active < limit) {
+      active++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = waiting.indexOf(admit);
+        if (i >= 0) waiting.splice(i, 1);
+        resolve(false);
+      }, maxWaitMs);
+      const admit = (admitted: boolean) => {
+        clearTimeout(timer);
+        resolve(admitted);
+      };
+      waiting.push(admit);
+    });
+  };
+  return async (args) => {
+    if (!(await turn())) {
+      args.logger.warn("kms-bot: busy; turned a request away");
+      if (typeof (args.body as { command?: unknown }).command === "string" && "ack" in args) {
+        const ack = args.ack as (r?: unknown) => Promise<void>;
+        await ack({
+          response_type: "ephemeral",
+          text: ":hourglass: kms-bot is busy right now and did nothing; please try again in a moment.",
+        });
+      }
+      return;
+    }
+    try {
+      await args.next();
+    } finally {
+      release();
+    }
+  };
+}

@@ -3,7 +3,7 @@ import { balance, topup } from "../../src/billing/account.js";
 import { cliActor } from "../../src/billing/context.js";
 import { fileTicket } from "../../src/billing/tickets.js";
 import { APPROVE_TICKET } from "../../src/blocks/tickets.js";
-import { REPLAY_WINDOW_MS, ReplayFilter } from "../../src/slack/guard.js";
+import { admission, REPLAY_WINDOW_MS, ReplayFilter } from "../../src/slack/guard.js";
 import { MEMBER_ID, SIGNING_SECRET, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import { DATABASES } from "../helpers/databases.js";
@@ -176,5 +176,61 @@ describe.each(DATABASES)("one signed request delivered to two replicas (%s)", (d
       expect(JSON.stringify((await send(a)).json)).toContain("already handled");
     }
     expect(await count("seen_requests", {})).toBe(0);
+  });
+});
+
+describe("admission: at most `limit` requests handled at once, work after the ack included", () => {
+  const logger = { warn: () => undefined };
+  /** A request's trip through the middleware; `done` ends its work. */
+  const request = (
+    middleware: ReturnType<typeof admission>,
+    body: Record<string, unknown> = {},
+  ) => {
+    const acks: unknown[] = [];
+    let started = false;
+    let done: () => void = () => undefined;
+    const work = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const handled = middleware({
+      body,
+      logger,
+      ack: async (r?: unknown) => {
+        acks.push(r);
+      },
+      next: async () => {
+        started = true;
+        await work;
+      },
+    } as unknown as Parameters<typeof middleware>[0]);
+    return { handled, acks, started: () => started, done: () => done() };
+  };
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it("starts the next waiting request as soon as one finishes, oldest first", async () => {
+    const middleware = admission({ limit: 2, maxWaitMs: 60_000 });
+    const [a, b, c, d] = Array.from({ length: 4 }, () => request(middleware));
+    await tick();
+    expect([a, b, c, d].map((r) => r.started())).toEqual([true, true, false, false]);
+    b.done();
+    await b.handled;
+    await tick();
+    expect([c, d].map((r) => r.started())).toEqual([true, false]);
+    for (const r of [a, c, d]) r.done();
+    await Promise.all([a.handled, c.handled]);
+    await tick();
+    expect(d.started()).toBe(true);
+    await d.handled;
+  });
+
+  it("turns away a command that waited too long, saying so, and does nothing for it", async () => {
+    const middleware = admission({ limit: 1, maxWaitMs: 10 });
+    const busy = request(middleware);
+    const late = request(middleware, { command: "/kms" });
+    await late.handled;
+    expect(late.started()).toBe(false);
+    expect(JSON.stringify(late.acks)).toContain("busy");
+    busy.done();
+    await busy.handled;
   });
 });
