@@ -50,10 +50,16 @@ class ModalTracker {
     if (trigger && status >= 200 && status < 300) this.#ackedAt.set(trigger, Date.now());
   }
 
+  /** views.open calls answered since the last drain, for renewals whose ack was seen. */
   #calls() {
     return this.fake.calls
       .slice(this.#callsSeen)
-      .filter((c) => c.method === "views.open" && c.status !== undefined);
+      .filter(
+        (c) =>
+          c.method === "views.open" &&
+          c.status !== undefined &&
+          this.#ackedAt.has(String(c.args.trigger_id)),
+      );
   }
 
   /** Waits until every acknowledged renewal reached views.open, or nothing moved for 1 s. */
@@ -77,8 +83,7 @@ class ModalTracker {
     let opened = 0;
     let inTime = 0;
     for (const call of calls) {
-      const ackedAt = this.#ackedAt.get(String(call.args.trigger_id));
-      if (ackedAt === undefined) continue; // abandoned by autocannon at the end of a run
+      const ackedAt = this.#ackedAt.get(String(call.args.trigger_id)) ?? 0;
       const ok = call.response?.ok === true;
       lags.push(call.at - ackedAt);
       if (ok) opened++;
