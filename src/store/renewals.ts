@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { dialectOf, isTransientConflict } from "./db.js";
+import { fleetWritten } from "./fleet-cache.js";
 import { ACCOUNT_ID } from "./ledger.js";
 import { type InstanceRow, instanceRow, type OrderRow, orderRow } from "./rows.js";
 import { sqliteTransaction } from "./sqlite-fast.js";
@@ -171,6 +172,47 @@ const PG_RENEW_SQL = `with inst as (
 select (select count(*) from inst) as found, acct.balance_cents as balance_after, ord.*
 from (select 1) as one left join acct on true left join ord on true`;
 
+/** The parts of a node-postgres client used here. */
+interface PgClient {
+  query(q: {
+    name: string;
+    text: string;
+    values: unknown[];
+  }): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/** Each statement's text with PostgreSQL's `$n` placeholders, as knex would send it. */
+const nativeText = new Map<string, string>();
+
+/**
+ * Runs `sql` as a named prepared statement on a pooled connection: PostgreSQL parses and plans
+ * it once per connection instead of on every renewal.
+ */
+async function pgPrepared(
+  db: Knex,
+  name: string,
+  sql: string,
+  values: unknown[],
+): Promise<Record<string, unknown>[]> {
+  let text = nativeText.get(sql);
+  if (text === undefined) {
+    text = db
+      .raw(
+        sql,
+        values.map(() => null),
+      )
+      .toSQL()
+      .toNative().sql;
+    nativeText.set(sql, text);
+  }
+  const client: PgClient = await db.client.acquireConnection();
+  try {
+    return (await client.query({ name, text, values })).rows;
+  } finally {
+    await db.client.releaseConnection(client);
+  }
+}
+
 /** Transient errors (deadlock, serialization) retried; a lost compare-and-set is not counted. */
 const MAX_ATTEMPTS = 8;
 
@@ -178,13 +220,15 @@ async function renewOnPostgres(db: Knex, ref: RenewalRef, decide: Decide): Promi
   // Each lost compare-and-set means another renewal of the instance committed: progress.
   for (let attempt = 1; ; ) {
     try {
-      const read = parseRead((await db.raw(READ_SQL, readBindings(ref))).rows[0]);
+      const read = parseRead(
+        (await pgPrepared(db, "kms_renewal_read", READ_SQL, readBindings(ref)))[0],
+      );
       const decision = decide(read);
       if ("replayOf" in decision) return { kind: "replay", orderId: decision.replayOf };
       if (!read) throw new Error("a renewal was decided without its instance");
       const o = decision.write;
       const i = read.instance;
-      const { rows } = await db.raw(PG_RENEW_SQL, [
+      const rows = await pgPrepared(db, "kms_renewal_write", PG_RENEW_SQL, [
         ...[i.id, i.expires_at, i.released_at],
         ...[o.amount_cents, o.created_at, ACCOUNT_ID, o.amount_cents],
         ...[o.period_end, o.created_at],
@@ -198,7 +242,8 @@ async function renewOnPostgres(db: Knex, ref: RenewalRef, decide: Decide): Promi
           auditHead(decision.audit),
         ],
       ]);
-      const row = rows[0] as Record<string, unknown>;
+      fleetWritten(db);
+      const row = rows[0] ?? {};
       // The instance changed since it was read (renewed, released): read and decide again.
       if (Number(row.found) === 0) continue;
       if (row.balance_after == null) return { kind: "short" };
