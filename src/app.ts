@@ -128,9 +128,9 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
       inFlight.delete(handling);
     }
   });
-  // 32 at once keeps a burst's modals within a second of their ack, and is plenty for
-  // Slack calls that take a few hundred milliseconds each.
-  app.use(admission({ limit: 32, maxWaitMs: 2_000 }));
+  // 16 at once keeps a burst's modals within a second of their ack and the heap small, and
+  // still serves about 50 modals a second when each Slack call takes 300 ms.
+  app.use(admission({ limit: 16, maxWaitMs: 2_000 }));
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
   registerListeners(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
