@@ -101,6 +101,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
         installerOptions: { port: config.PORT },
         clientOptions,
         logLevel: LogLevel.INFO,
+        convoStore: false,
       })
     : new App({
         authorize,
@@ -116,6 +117,9 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
         }),
         clientOptions,
         logLevel: LogLevel.INFO,
+        // No listener uses Bolt's conversation context; its store creates an Error for every
+        // request from a conversation it does not hold.
+        convoStore: false,
       });
   // Every request being handled, so stop() can let them finish (work after the ack included).
   const inFlight = new Set<Promise<void>>();
