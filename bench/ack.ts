@@ -183,38 +183,62 @@ export async function ackBench(options: BenchOptions): Promise<void> {
     for (const kind of ["help", "status", "renew"] as const) await load(bot, kind, 10, warm);
     await modals.drain();
 
-    const rows: Row[] = [];
-    const modalRows: Array<[number, ModalOutcome]> = [];
-    for (const connections of [1, 10, 50]) {
-      const s = seconds(connections);
-      let before = await load(bare, "status", connections, s);
-      rows.push({
-        name: "bare Bolt app",
-        result: before,
-        bareRps: before.rps,
-        bareP99: before.p99,
-        load: load1(),
-      });
-      for (const kind of ["help", "status", "renew"] as const) {
-        const result = await load(bot, kind, connections, s);
-        if (kind === "renew") modalRows.push([connections, await modals.drain()]);
-        const after = await load(bare, "status", connections, s);
-        rows.push({
-          name: kind === "renew" ? "/kms renew <id>" : `/kms ${kind}`,
-          result,
-          bareRps: (before.rps + after.rps) / 2,
-          bareP99: (before.p99 + after.p99) / 2,
-          load: load1(),
-        });
-        before = after;
-      }
-    }
+    const { rows, modalRows } = await interleaved(
+      (target, kind, connections, s) => load(target === "bare" ? bare : bot, kind, connections, s),
+      modals,
+      seconds,
+    );
     report(rows, modalRows);
   } finally {
     for (const s of servers) await s.stop();
     await fake.close();
     await bench.destroy();
   }
+}
+
+type Load = (
+  target: "bare" | "bot",
+  kind: Kind,
+  connections: number,
+  seconds: number,
+) => Promise<LoadResult>;
+
+/**
+ * At 1, 10 and 50 connections: bare, help, bare, status, bare, renew, bare; each kms-bot row
+ * against the mean of the bare runs around it.
+ */
+async function interleaved(
+  load: Load,
+  modals: ModalTracker,
+  seconds: (connections: number) => number,
+): Promise<{ rows: Row[]; modalRows: Array<[number, ModalOutcome]> }> {
+  const rows: Row[] = [];
+  const modalRows: Array<[number, ModalOutcome]> = [];
+  for (const connections of [1, 10, 50]) {
+    const s = seconds(connections);
+    let before = await load("bare", "status", connections, s);
+    rows.push({
+      name: "bare Bolt app",
+      result: before,
+      bareRps: before.rps,
+      bareP99: before.p99,
+      load: load1(),
+    });
+    for (const kind of ["help", "status", "renew"] as const) {
+      const result = await load("bot", kind, connections, s);
+      if (kind === "renew") modalRows.push([connections, await modals.drain()]);
+      const after = await load("bare", "status", connections, s);
+      rows.push({
+        name: kind === "renew" ? "/kms renew <id>" : `/kms ${kind}`,
+        result,
+        bareRps: (before.rps + after.rps) / 2,
+        bareP99: (before.p99 + after.p99) / 2,
+        load: load1(),
+      });
+      before = after;
+    }
+  }
+  return { rows, modalRows };
 }
 
 /** Prints the tables, judges the targets, and fails on refused or wrong answers. */
