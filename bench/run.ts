@@ -82,12 +82,13 @@ for (const [name, bench] of benches) {
 await cleanupAll();
 
 printTable(
-  "Targets",
-  ["benchmark", "target", "measured", "met"],
+  "Targets (each against its baseline measured in this run; load = 1-minute load average when judged)",
+  ["benchmark", "target", "measured", "load", "met"],
   verdicts.map((v) => [
     v.bench,
     v.target,
     v.measured,
+    fmt(v.load, 2),
     v.met === "n/a" ? "n/a" : v.met ? "yes" : "MISSED",
   ]),
 );

@@ -22,7 +22,7 @@ import { requestLog } from "./ops/requests.js";
 import { close, listen, type OpsRoute, opsServer } from "./ops/server.js";
 import { type SocketConnection, socketConnection } from "./ops/socket.js";
 import { registerFeatures } from "./slack/app.js";
-import { requestGuard } from "./slack/guard.js";
+import { admission, requestGuard } from "./slack/guard.js";
 import { type Poster, slackPoster } from "./timer/poster.js";
 import { type SweepOptions, type SweepSummary, summaryLine, sweep } from "./timer/sweep.js";
 
@@ -73,6 +73,7 @@ function httpTransport(config: BotConfig, routes: OpsRoute[]): Transport {
     // The signature identifies one request: the guard refuses it a second time.
     customPropertiesExtractor: (req) => ({
       requestSignature: String(req.headers["x-slack-signature"] ?? ""),
+      requestTimestamp: String(req.headers["x-slack-request-timestamp"] ?? ""),
     }),
   });
   return {
@@ -200,12 +201,18 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     clientOptions,
     logger: bolt,
     logLevel: boltLevel(config.LOG_LEVEL),
+    // No listener uses Bolt's conversation context; its store creates an Error for every
+    // request from a conversation it does not hold.
+    convoStore: false,
   });
   // Over HTTP the token check is what tells whether Slack is reachable; in Socket Mode, the socket.
   const check = tokenCheck(authorize, { logger: bolt, link: config.socketMode ? undefined : link });
   const requests = inFlightRequests();
   app.use(requestLog(logger, metrics));
   app.use(requests.track);
+  // 16 at once keeps a burst's modals within a second of their ack and the heap small, and
+  // still serves about 50 modals a second when each Slack call takes 300 ms.
+  app.use(admission({ limit: 16, maxWaitMs: 2_000 }));
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
   registerFeatures(app, { billing, config });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);

@@ -12,9 +12,12 @@ export interface LoadOptions {
   signingSecret: string;
   /** Checks an answer's body; failures are counted as `wrong`. */
   check?: (body: string) => boolean;
+  /** Told of every answer, with the request it answers, when it arrives. */
+  onAnswer?: (request: SlackRequest, status: number) => void;
 }
 
 export interface LoadResult {
+  connections: number;
   /** 2xx answers. */
   ok: number;
   /** 404 answers: Bolt's answer when a listener has not acknowledged within 3 s. */
@@ -34,6 +37,10 @@ export interface LoadResult {
   max: number;
 }
 
+interface Sent {
+  sent?: SlackRequest;
+}
+
 /**
  * Runs autocannon against `POST /slack/events`, signing every request as Slack does (its own
  * body, so its own signature: the bot refuses a repeated signature as a replay).
@@ -41,8 +48,10 @@ export interface LoadResult {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let wrong = 0;
-  const setupRequest = (request: autocannon.Request): autocannon.Request => {
+  // autocannon keeps one context per connection, and a connection has one request in flight.
+  const setupRequest = (request: autocannon.Request, context?: Sent): autocannon.Request => {
     const r = options.next();
+    if (context) context.sent = r;
     return {
       ...request,
       method: "POST",
@@ -63,14 +72,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       duration: options.durationS,
       timeout: 60,
       requests: [
-        check
-          ? {
-              setupRequest,
-              onResponse: (status: number, body: string) => {
-                if (status >= 200 && status < 300 && !check(body)) wrong++;
-              },
-            }
-          : { setupRequest },
+        {
+          setupRequest,
+          onResponse: (status: number, body: string, context?: Sent) => {
+            if (check && status >= 200 && status < 300 && !check(body)) wrong++;
+            if (context?.sent) options.onAnswer?.(context.sent, status);
+          },
+        },
       ],
     },
     (error, result) => finish(error, result),
@@ -85,6 +93,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result = await finished;
   const durationS = result.duration;
   return {
+    connections: options.connections,
     ok,
     notAcked,
     otherNon2xx: result.non2xx - notAcked,

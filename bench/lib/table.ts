@@ -1,3 +1,5 @@
+import { loadavg } from "node:os";
+
 /** Prints rows as an aligned text table (numbers right-aligned). */
 export function printTable(title: string, header: string[], rows: Array<Array<string | number>>) {
   const cells = rows.map((r) =>
@@ -52,10 +54,15 @@ export interface Verdict {
   target: string;
   measured: string;
   met: boolean | "n/a";
+  /** 1-minute load average when it was judged: a busy machine skews timings. */
+  load: number;
 }
 
 export const verdicts: Verdict[] = [];
 
+/** The 1-minute load average now, for the tables. */
+export const load1 = () => fmt(loadavg()[0] ?? 0, 2);
+
 export function judge(bench: string, target: string, measured: string, met: boolean | "n/a") {
-  verdicts.push({ bench, target, measured, met });
+  verdicts.push({ bench, target, measured, met, load: loadavg()[0] ?? 0 });
 }

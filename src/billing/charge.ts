@@ -36,7 +36,7 @@ export function checkShownPrice(unitCents: number, shown: number | undefined): v
   }
 }
 
-function shortfall(priceCents: number, balanceCents: number): BillingError {
+export function shortfall(priceCents: number, balanceCents: number): BillingError {
   return new BillingError({
     code: "INSUFFICIENT_BALANCE",
     priceCents,

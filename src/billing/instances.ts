@@ -1,4 +1,5 @@
 import { transaction } from "../store/db.js";
+import { cachedFleetRead } from "../store/fleet-cache.js";
 import {
   countFleet,
   type FleetCounts,
@@ -22,9 +23,15 @@ export interface InstanceView {
 
 export type { FleetCounts };
 
-/** How many instances are active, disabled and released now. */
+/**
+ * How many instances are active, disabled and released now. Like `soonestFleet`, reused for
+ * up to a second by every surface that asks (src/store/fleet-cache.ts); writes clear it.
+ */
 export async function fleetCounts(ctx: BillingContext): Promise<FleetCounts> {
-  return countFleet({ tx: ctx.db }, { now: ctx.clock(), releaseAfterMs: RELEASE_AFTER_MS });
+  const now = ctx.clock();
+  return cachedFleetRead(ctx.db, "counts", now, () =>
+    countFleet({ tx: ctx.db }, { now, releaseAfterMs: RELEASE_AFTER_MS }),
+  );
 }
 
 /**
@@ -33,10 +40,8 @@ export async function fleetCounts(ctx: BillingContext): Promise<FleetCounts> {
  */
 export async function soonestFleet(ctx: BillingContext, limit: number): Promise<InstanceView[]> {
   const now = ctx.clock();
-  const rows = await soonestInstances(
-    { tx: ctx.db },
-    { now, releaseAfterMs: RELEASE_AFTER_MS },
-    limit,
+  const rows = await cachedFleetRead(ctx.db, `soonest:${limit}`, now, () =>
+    soonestInstances({ tx: ctx.db }, { now, releaseAfterMs: RELEASE_AFTER_MS }, limit),
   );
   return rows.map((instance) => ({ instance, lifecycle: lifecycleOf(instance, now) }));
 }

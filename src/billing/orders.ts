@@ -2,23 +2,31 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
-import { getInstance, insertInstance, lockInstance, updateInstance } from "../store/instances.js";
+import { getInstance, insertInstance, updateInstance } from "../store/instances.js";
 import { getBalance } from "../store/ledger.js";
 import { priceAt } from "../store/prices.js";
+import { renewInstance } from "../store/renewals.js";
 import { type InstanceRow, type Site, siteSchema } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
-import { charge, checkPeriod, checkShownPrice, type OrderResult, replayOrder } from "./charge.js";
+import {
+  charge,
+  checkPeriod,
+  checkShownPrice,
+  type OrderResult,
+  replayOrder,
+  shortfall,
+} from "./charge.js";
 import { type Actor, actorId, type BillingContext } from "./context.js";
 import { BillingError } from "./errors.js";
 import { oncePerKey } from "./idempotency.js";
 import { SLACK_CHANNEL_ID, SLACK_USER_ID } from "./ids.js";
-import { lifecycleOf } from "./lifecycle.js";
 import { instanceName } from "./names.js";
+import { decideRenewal, type RenewInput, renewalPeriod } from "./order-rules.js";
 import { isPeriod, type PeriodMonths } from "./periods.js";
-
 import { addMonths } from "./time.js";
 
 export type { OrderResult } from "./charge.js";
+export { type RenewInput, renewalPeriod };
 
 export interface RenewalQuote {
   instance: InstanceRow;
@@ -32,27 +40,6 @@ export interface RenewalQuote {
   periodEnd: number;
   /** The instant whose day of month and time of day the period ends on. */
   anniversary: number;
-}
-
-/**
- * When a renewal bought at `now` runs: from the current expiry while the instance has not
- * expired (also when an admin disabled it), from `now` once it has expired. Months are
- * counted in `zone` from the subscription's anniversary, which a lapsed subscription
- * restarts at `now`.
- */
-export function renewalPeriod(
-  instance: InstanceRow,
-  now: number,
-  months: PeriodMonths,
-  zone: string,
-): { start: number; end: number; anniversary: number } {
-  if (lifecycleOf(instance, now).state === "released") {
-    throw new BillingError({ code: "INSTANCE_RELEASED", instanceId: instance.id });
-  }
-  const expired = now >= instance.expires_at;
-  const start = expired ? now : instance.expires_at;
-  const anniversary = expired ? now : (instance.anniversary_at ?? instance.expires_at);
-  return { start, end: addMonths(start, months, zone, anniversary), anniversary };
 }
 
 async function quoteWith(
@@ -91,24 +78,12 @@ export async function quoteRenewal(
   return quoteWith(ctx, ctx.db, instance, period);
 }
 
-export interface RenewInput {
-  instanceId: string;
-  months: number;
-  /** One key per person's request (a modal submission): a retry with it charges nothing more. */
-  idempotencyKey?: string | null;
-  /**
-   * Renew only the period ending at this expiry (the timer's auto-renewal): if the instance
-   * was renewed since it was read, PERIOD_CHANGED and nothing is charged.
-   */
-  expectedExpiresAt?: number;
-  /** The monthly price the person was shown: if the price in force differs, PRICE_CHANGED. */
-  expectedUnitCents?: number;
-}
-
 /**
  * Renews an instance if the balance covers it: debits the account, records the order at
- * today's price and extends `expires_at`, all in one transaction. An expired instance starts
- * its new period now and is active again at once; an admin-disabled one stays disabled.
+ * today's price and its ledger line, extends `expires_at` and writes the audit entry, all in
+ * one transaction (src/store/renewals.ts: a few round trips on either database). An expired
+ * instance starts its new period now and is active again at once; an admin-disabled one
+ * stays disabled.
  */
 export async function renew(
   ctx: BillingContext,
@@ -117,32 +92,50 @@ export async function renew(
 ): Promise<OrderResult> {
   const months = checkPeriod(input.months);
   const key = input.idempotencyKey ?? null;
-  return oncePerKey(
-    key,
-    () =>
-      replayOrder(
-        ctx,
-        key ?? "",
-        (o) =>
-          o.kind === "renewal" &&
-          o.instance_id === input.instanceId &&
-          o.months === months &&
-          o.created_by === actorId(actor),
-      ),
-    () =>
-      transaction(ctx.db, async (tx) => {
-        const instance = await lockInstance({ tx }, input.instanceId);
-        if (!instance)
-          throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: input.instanceId });
-        if (
-          input.expectedExpiresAt !== undefined &&
-          instance.expires_at !== input.expectedExpiresAt
-        ) {
-          throw new BillingError({ code: "PERIOD_CHANGED", instanceId: instance.id });
+  const replay = () =>
+    replayOrder(
+      ctx,
+      key ?? "",
+      (o) =>
+        o.kind === "renewal" &&
+        o.instance_id === input.instanceId &&
+        o.months === months &&
+        o.created_by === actorId(actor),
+    );
+  const run = async (): Promise<OrderResult> => {
+    const now = ctx.clock();
+    const decide = decideRenewal(actor, input, months, now, ctx.timezone);
+    let amountCents = 0;
+    let anniversary = 0;
+    const outcome = await renewInstance(
+      ctx.db,
+      { instanceId: input.instanceId, at: now, key },
+      (read) => {
+        const decision = decide(read);
+        if ("write" in decision) {
+          amountCents = decision.write.amount_cents;
+          anniversary = decision.anniversary;
         }
-        return renewLocked(ctx, tx, actor, instance, months, key, input.expectedUnitCents);
-      }),
-  );
+        return decision;
+      },
+    );
+    if (outcome.kind === "replay") {
+      const earlier = await replay();
+      if (!earlier) throw new Error(`order ${outcome.orderId} vanished during its replay`);
+      return earlier;
+    }
+    if (outcome.kind === "short") throw shortfall(amountCents, await getBalance({ tx: ctx.db }));
+    const { order, balanceAfterCents, before } = outcome;
+    const instance = {
+      ...before,
+      expires_at: order.period_end,
+      anniversary_at: anniversary,
+      snoozed_until: null,
+      updated_at: now,
+    };
+    return { order, instance, balanceAfterCents, replayed: false };
+  };
+  return oncePerKey(key, replay, run, { lookupFirst: false });
 }
 
 /**

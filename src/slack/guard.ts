@@ -2,10 +2,106 @@ import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { Knex } from "knex";
 import { forgetRequests, markRequestSeen } from "../store/requests.js";
 
-/** How long a request signature is remembered: Bolt refuses requests older than 5 minutes. */
-const REPLAY_WINDOW_MS = 10 * 60_000;
-/** Old signatures are dropped at most this often, not on every request. */
+/** Bolt refuses a request whose signed timestamp is older than this: a copy can't outlive it. */
+export const REPLAY_WINDOW_MS = 5 * 60_000;
+/** Most signatures one process remembers (about 100 bytes each): a flood evicts the oldest. */
+const MAX_REMEMBERED = 50_000;
+/** Old signatures are dropped from the shared table at most this often, not on every request. */
 const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * The signatures this process has seen in the last five minutes, in memory. Bounded: past
+ * `max` entries the oldest is forgotten (a copy of it then meets the idempotency of what it
+ * asks for, below, instead of this filter).
+ */
+export class ReplayFilter {
+  readonly #expiry = new Map<string, number>();
+  constructor(
+    private readonly windowMs = REPLAY_WINDOW_MS,
+    private readonly max = MAX_REMEMBERED,
+  ) {}
+
+  get size(): number {
+    return this.#expiry.size;
+  }
+
+  /**
+   * Records `signature` of a request signed at `signedAt`; true when it was recorded already
+   * and is still inside its window (a replay).
+   */
+  seen(signature: string, signedAt: number, now: number): boolean {
+    // Entries go in roughly in time order, so the expired ones are at the front.
+    for (const [key, until] of this.#expiry) {
+      if (until > now && this.#expiry.size < this.max) break;
+      this.#expiry.delete(key);
+    }
+    // The hex digest's first 128 bits identify a request as well as all 256 do.
+    const key = signature.slice(0, 35);
+    const until = this.#expiry.get(key);
+    if (until !== undefined && until > now) return true;
+    this.#expiry.set(key, Math.max(signedAt, now) + this.windowMs);
+    return false;
+  }
+}
+
+/** Slash-command verbs that read, open a modal (a trigger id opens one view, once), or are keyed by the trigger id (topup). */
+const KEYED_VERBS = new Set([
+  "help",
+  "status",
+  "renew",
+  "buy",
+  "unsubscribe",
+  "tickets",
+  "balance",
+  "topup",
+]);
+/** Verbs that only read when used alone (`price`, `admins`) or without these second words. */
+const READ_ALONE = new Set(["price", "admins"]);
+const MUTATING_SECOND = new Map([
+  ["bills", "export"],
+  ["faq", "remove"],
+]);
+/**
+ * Modal submissions whose effect is keyed by the view id (renewal, purchase and ticket
+ * orders) or happens once per ticket (a rejection): the callback ids of src/blocks. Written
+ * out rather than imported so that a renamed id falls back to the shared record, not to none.
+ */
+const KEYED_VIEWS = new Set([
+  "renew_modal",
+  "buy_modal",
+  "unsubscribe_modal",
+  "reject_ticket_modal",
+]);
+
+/**
+ * True when a copy of this request, handled by any replica, repeats nothing: every effect it
+ * can have is read-only or idempotent by the identity of the Slack interaction (trigger id,
+ * view id, event id). Everything else (buttons, `price set`, `disable`, `bills export`, the FAQ
+ * modal, ...) is also recorded in the shared database, so a copy sent to another replica is
+ * refused there too. See bench/README.md for the list and what would key each.
+ */
+export function replaySafe(body: unknown): boolean {
+  const b = body as {
+    command?: unknown;
+    text?: unknown;
+    type?: unknown;
+    view?: { callback_id?: unknown };
+  };
+  if (typeof b.command === "string") {
+    const [verb = "help", second] = String(b.text ?? "")
+      .trim()
+      .toLowerCase()
+      .split(/\s+/)
+      .filter(Boolean);
+    if (KEYED_VERBS.has(verb)) return true;
+    if (READ_ALONE.has(verb)) return second === undefined;
+    const mutating = MUTATING_SECOND.get(verb);
+    return mutating !== undefined && second !== mutating;
+  }
+  if (b.type === "view_submission") return KEYED_VIEWS.has(String(b.view?.callback_id));
+  // Events: FAQ answers are recorded by event id; App Home publishing is idempotent.
+  return b.type === "event_callback";
+}
 
 /** The workspace a request comes from, wherever its kind of payload puts it. */
 function teamOf(body: unknown): string | undefined {
@@ -22,14 +118,36 @@ function teamOf(body: unknown): string | undefined {
  * Runs before every listener. Refuses (1) a replay: a request whose signature was already
  * seen (Slack signs each delivery afresh, so only a copy repeats one), and (2) a request that
  * does not come from the workspace the bot token belongs to (org-wide installs are not
- * supported, so the request's own enterprise flags are not trusted either). Either is acknowledged, so Slack
- * does not retry it, and nothing else happens.
+ * supported, so the request's own enterprise flags are not trusted either). Either is
+ * acknowledged, so Slack does not retry it, and nothing else happens.
+ *
+ * Replays are caught in memory by this process; across replicas, a copy of a request that
+ * `replaySafe` accepts is harmless by construction, and only the others are also recorded in
+ * the shared database.
  */
 export function requestGuard(
   db: Knex,
   ownTeam: () => Promise<string | undefined>,
+  filter = new ReplayFilter(),
 ): Middleware<AnyMiddlewareArgs> {
   let prunedAt = 0;
+  const seenByAnyReplica = async (
+    signature: string,
+    now: number,
+    logger: { warn(...a: unknown[]): void },
+  ) => {
+    if (now - prunedAt > PRUNE_EVERY_MS) {
+      prunedAt = now;
+      await forgetRequests({ tx: db }, now - 2 * REPLAY_WINDOW_MS).catch(() => undefined);
+    }
+    // If the database can't be asked, the request goes on: the listener reports the database
+    // problem to the person, and this process's filter still refuses a copy.
+    const fresh = await markRequestSeen({ tx: db }, signature, now).catch((error) => {
+      logger.warn("kms-bot: replay check unavailable", error);
+      return true;
+    });
+    return !fresh;
+  };
   return async (args) => {
     const { context, body, next, logger } = args;
     const ack =
@@ -37,29 +155,18 @@ export function requestGuard(
         ? (args.ack as (r?: unknown) => Promise<void>)
         : undefined;
     const isCommand = typeof (body as { command?: unknown }).command === "string";
+    const refuse = async (text: string) =>
+      ack?.(isCommand ? { response_type: "ephemeral", text } : undefined);
     const signature = typeof context.requestSignature === "string" ? context.requestSignature : "";
     if (signature) {
       const now = Date.now();
-      // If the database can't be asked, the request goes on: money operations are idempotent
-      // by themselves, and the listener reports the database problem to the person.
-      if (now - prunedAt > PRUNE_EVERY_MS) {
-        prunedAt = now;
-        await forgetRequests({ tx: db }, now - REPLAY_WINDOW_MS).catch(() => undefined);
-      }
-      const fresh = await markRequestSeen({ tx: db }, signature, now).catch((error) => {
-        logger.warn("kms-bot: replay check unavailable", error);
-        return true;
-      });
-      if (!fresh) {
+      const signedAt = Number(context.requestTimestamp) * 1000 || now;
+      const replayed =
+        filter.seen(signature, signedAt, now) ||
+        (!replaySafe(body) && (await seenByAnyReplica(signature, now, logger)));
+      if (replayed) {
         logger.warn("kms-bot: refused a replayed request");
-        await ack?.(
-          isCommand
-            ? {
-                response_type: "ephemeral",
-                text: ":no_entry: This request was already handled; nothing was done again.",
-              }
-            : undefined,
-        );
+        await refuse(":no_entry: This request was already handled; nothing was done again.");
         return;
       }
     }
@@ -69,16 +176,69 @@ export function requestGuard(
     // check is skipped, rather than refusing everyone while Slack is down.)
     if (own && team !== own) {
       logger.warn(`kms-bot: refused a request from workspace ${team ?? "(none named)"}`);
-      await ack?.(
-        isCommand
-          ? {
-              response_type: "ephemeral",
-              text: ":no_entry: kms-bot serves another workspace; nothing was done.",
-            }
-          : undefined,
-      );
+      await refuse(":no_entry: kms-bot serves another workspace; nothing was done.");
       return;
     }
     await next();
+  };
+}
+
+export interface AdmissionOptions {
+  /** Requests handled at once, work after the ack included. */
+  limit: number;
+  /** A request that waited this long for a turn is turned away instead (Slack's 3 s budget). */
+  maxWaitMs: number;
+}
+
+/**
+ * Backpressure: at most `limit` requests are handled at once, the work after their ack (a
+ * modal, a DM) included; the rest wait their turn, oldest first. Without it a burst is
+ * acknowledged faster than its modals can be built, and their trigger ids (3 s) expire in
+ * the queue. A slash command that waited `maxWaitMs` is told to try again; anything else is
+ * left unacknowledged (Slack shows the person an error) rather than done late.
+ */
+export function admission({ limit, maxWaitMs }: AdmissionOptions): Middleware<AnyMiddlewareArgs> {
+  let active = 0;
+  const waiting: Array<(admitted: boolean) => void> = [];
+  const release = () => {
+    const nextInLine = waiting.shift();
+    if (nextInLine) nextInLine(true);
+    else active--;
+  };
+  const turn = (): Promise<boolean> => {
+    if (active < limit) {
+      active++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = waiting.indexOf(admit);
+        if (i >= 0) waiting.splice(i, 1);
+        resolve(false);
+      }, maxWaitMs);
+      const admit = (admitted: boolean) => {
+        clearTimeout(timer);
+        resolve(admitted);
+      };
+      waiting.push(admit);
+    });
+  };
+  return async (args) => {
+    if (!(await turn())) {
+      args.logger.warn("kms-bot: busy; turned a request away");
+      if (typeof (args.body as { command?: unknown }).command === "string" && "ack" in args) {
+        const ack = args.ack as (r?: unknown) => Promise<void>;
+        await ack({
+          response_type: "ephemeral",
+          text: ":hourglass: kms-bot is busy right now and did nothing; please try again in a moment.",
+        });
+      }
+      return;
+    }
+    try {
+      await args.next();
+    } finally {
+      release();
+    }
   };
 }

@@ -113,7 +113,8 @@ export async function transaction<T>(
   }
 }
 
-function isTransientConflict(error: unknown): boolean {
+/** A lock timeout or serialization failure: the whole transaction can be tried again. */
+export function isTransientConflict(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === "SQLITE_BUSY" || code === "40001" || code === "40P01";
 }

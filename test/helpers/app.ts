@@ -52,7 +52,9 @@ export interface TestBot {
 
 /**
  * The real Bolt app over real HTTP on a free port, with a fresh database, a fixed clock and
- * a fake Slack Web API. Billing admins: `ADMIN`.
+ * a fake Slack Web API. Billing admins: `ADMIN`. With `replicaOf`, a second replica: another
+ * app (and its own database handle) on the other bot's database and fake Slack; its `close`
+ * stops only itself.
  */
 export async function startTestBot(
   options: {
@@ -63,11 +65,15 @@ export async function startTestBot(
     socket?: boolean;
     /** The clock moves 1 ms on every reading (as a real clock does between two reads). */
     tickingClock?: boolean;
+    /** A second bot process on `replicaOf`'s database and fake Slack (closing it leaves them). */
+    replicaOf?: TestBot;
   } = {},
 ): Promise<TestBot> {
-  const fake = await startFakeSlack(options.slack);
+  const replicaOf = options.replicaOf;
+  const fake = replicaOf?.fake ?? (await startFakeSlack(options.slack));
   const socket = options.socket ? await startFakeSocket(fake) : undefined;
-  const t = await createTestDatabase(options.db ?? "sqlite");
+  const t = replicaOf?.t ?? (await createTestDatabase(options.db ?? "sqlite"));
+  const db = replicaOf ? t.another() : t.db;
   const config = loadBotConfig({
     SLACK_BOT_TOKEN: fake.botToken,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -80,9 +86,9 @@ export async function startTestBot(
     ...(socket ? { SLACK_APP_TOKEN: fake.appToken } : {}),
     ...options.env,
   });
-  const billing = billingContext(t.db, T0);
+  const billing = billingContext(db, T0);
   if (options.tickingClock) billing.clock = ticking(billing.clock);
-  const bot = createApp(config, { db: t.db, clock: billing.clock, schedule: false });
+  const bot = createApp(config, { db, clock: billing.clock, schedule: false });
   const port = await bot.start(0);
   const url = `http://127.0.0.1:${port}`;
   const send = (request: SlackRequest, o: { headers?: Record<string, string> } = {}) =>
@@ -93,7 +99,7 @@ export async function startTestBot(
     fake,
     socket,
     t,
-    db: t.db,
+    db,
     clock: billing.clock,
     billing: { ...billing, envAdmins: config.KMS_ADMIN_USERS },
     send,
@@ -128,6 +134,7 @@ export async function startTestBot(
     async close() {
       await bot.stop();
       await socket?.close();
+      if (replicaOf) return;
       await fake.close();
       await t.destroy();
     },

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance, topup } from "../../src/billing/account.js";
 import { type BillingContext, cliActor } from "../../src/billing/context.js";
 import { systemClock } from "../../src/clock.js";
+import { FAQ_FIELDS, FAQ_VIEW } from "../../src/slack/features/faq/blocks.js";
 import { RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
 import { parseDatabaseUrl } from "../../src/store/db.js";
 import { listOrders } from "../../src/store/orders.js";
@@ -15,7 +16,7 @@ import { ADMIN, seedInstance, T0 } from "../helpers/billing.js";
 import { createTestDatabase, PG_URL, type TestDatabase } from "../helpers/databases.js";
 import { type FakeSlack, startFakeSlack } from "../helpers/fake-slack.js";
 import { renewForm } from "../helpers/forms.js";
-import { SLACK_TEST_IDS } from "../helpers/slack-requests.js";
+import { SLACK_TEST_IDS, viewSubmission } from "../helpers/slack-requests.js";
 import {
   acceptedSubmission,
   BOT_ADMIN,
@@ -267,18 +268,37 @@ describe.skipIf(!PG_URL)("PostgreSQL connections of the bot terminated mid-strea
   });
 
   it("the connection of the request guard (replay check) is killed: the person still gets the modal's answer, not a bare HTTP 500", async () => {
+    // A new FAQ entry is not keyed by its view id, so the guard records its signature in the
+    // shared table (a renewal no longer needs that: its view id keys it).
     const bot = await startVictim();
+    const entries = async () => Number((await t.db("faq_entries").count({ n: "*" }).first())?.n);
+    const before = await entries();
     const release = await lockTable("seen_requests");
-    const pending = send(bot.url, renewSubmission("V-PG-GUARD", "kst-p1", 1, MEMBER_ID));
+    const field = (f: { block: string; action: string }, value: string) => ({
+      [f.block]: { [f.action]: { type: "plain_text_input", value } },
+    });
+    const pending = send(
+      bot.url,
+      viewSubmission({
+        callbackId: FAQ_VIEW,
+        userId: BOT_ADMIN,
+        privateMetadata: "new",
+        values: {
+          ...field(FAQ_FIELDS.question, "Can I pay by invoice?"),
+          ...field(FAQ_FIELDS.phrasings, "invoice payment"),
+          ...field(FAQ_FIELDS.answer, "No: prepaid balance only."),
+          ...field(FAQ_FIELDS.source, "Billing of Dedicated KMS"),
+        },
+      }),
+    );
     await blockedOnLock();
     expect(await terminate(true)).toBeGreaterThan(0);
     const outcome = await pending;
     await release();
-    const orders = (await checkBooks(t.db, seeded)).orders;
-    // Either it went on (modal closed, charged once) or it says nothing was changed.
-    if (closedModal(outcome)) expect(orders).toHaveLength(1);
+    // Either it went on (modal closed, saved once) or it says nothing was changed.
+    if (closedModal(outcome)) expect(await entries()).toBe(before + 1);
     else {
-      expect(orders).toEqual([]);
+      expect(await entries()).toBe(before);
       expect(clearRefusal(outcome), `answered ${JSON.stringify(outcome)}`).toBe(true);
     }
   });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { balance } from "../../src/billing/account.js";
 import { isBillingError } from "../../src/billing/errors.js";
 import { renew } from "../../src/billing/orders.js";
+import { listAudit } from "../../src/store/audit.js";
 import { getInstance } from "../../src/store/instances.js";
 import { ledgerSum } from "../../src/store/ledger.js";
 import { listOrders } from "../../src/store/orders.js";
@@ -54,5 +55,40 @@ describe.each(DATABASES)("concurrent renewals on %s", (dbId) => {
         expect(orders[i].period_start).toBe(orders[i - 1].period_end);
       expect(instance?.expires_at).toBe(orders.at(-1)?.period_end ?? T0 + 10 * DAY_MS);
     }
+  });
+
+  it("30 renewals of one instance at once, all covered: each charged once, chained, audited with its order", async () => {
+    t = await createTestDatabase(dbId);
+    const ctx = billingContext(t.db);
+    await fund(ctx, 30 * PRICE);
+    await seedInstance(t.db, { id: "kst-a", expires_at: T0 + 10 * DAY_MS, snoozed_until: T0 });
+    const handles: Knex[] = [t.db, t.another({ poolMax: 10 }), t.another()];
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        renew(billingContext(handles[i % handles.length]), member, {
+          instanceId: "kst-a",
+          months: 1,
+          idempotencyKey: `view-${i}`,
+        }),
+      ),
+    );
+    expect(results.every((r) => !r.replayed)).toBe(true);
+    expect(await balance(ctx)).toBe(0);
+    expect(await ledgerSum({ tx: t.db })).toBe(0);
+    const orders = await listOrders({ tx: t.db }, "kst-a");
+    expect(orders).toHaveLength(30);
+    for (let i = 1; i < orders.length; i++)
+      expect(orders[i].period_start).toBe(orders[i - 1].period_end);
+    const instance = await getInstance({ tx: t.db }, "kst-a");
+    expect(instance?.expires_at).toBe(orders.at(-1)?.period_end);
+    expect(instance?.snoozed_until).toBeNull();
+    const lines = await t.db("ledger").where({ kind: "renewal" }).orderBy("id");
+    expect(lines.map((l) => Number(l.order_id)).sort((a, b) => a - b)).toEqual(
+      orders.map((o) => o.id).sort((a, b) => a - b),
+    );
+    const audited = (await listAudit({ tx: t.db })).filter((e) => e.action === "instance.renew");
+    expect(audited.map((e) => JSON.parse(e.inputs).orderId).sort((a, b) => a - b)).toEqual(
+      orders.map((o) => o.id).sort((a, b) => a - b),
+    );
   });
 });
