@@ -161,6 +161,22 @@ function scheduleSweeps(expression: string, run: () => Promise<SweepSummary>, lo
   };
 }
 
+/** The Socket Mode connection, with the app-level token and its own patient reconnects. */
+function socketConnectionFor(
+  config: BotConfig,
+  logger: Parameters<typeof socketConnection>[0]["logger"],
+  link: Parameters<typeof socketConnection>[0]["link"],
+  fetch: Parameters<typeof socketConnection>[0]["fetch"],
+): SocketConnection {
+  return socketConnection({
+    appToken: config.SLACK_APP_TOKEN ?? "",
+    slackApiUrl: config.SLACK_API_URL,
+    logger,
+    link,
+    fetch,
+  });
+}
+
 /** Builds the Bolt app from configuration and injected parts (database, clock). */
 export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
   const billing: BillingContext = {
@@ -183,17 +199,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     new WebClient(config.SLACK_BOT_TOKEN, clientOptions),
   );
   const transport = config.socketMode
-    ? socketTransport(
-        config,
-        routes,
-        socketConnection({
-          appToken: config.SLACK_APP_TOKEN ?? "",
-          slackApiUrl: config.SLACK_API_URL,
-          logger: bolt,
-          link,
-          fetch: clientOptions.fetch,
-        }),
-      )
+    ? socketTransport(config, routes, socketConnectionFor(config, bolt, link, clientOptions.fetch))
     : httpTransport(config, routes);
   const app = new App({
     authorize,

@@ -132,6 +132,7 @@ describe.each(DATABASES)("one signed request delivered to two replicas (%s)", (d
       responseUrl: a.fake.newResponseUrl(),
     });
     await toBoth(request);
+    await settle();
     expect(await count("ledger", { kind: "recharge" })).toBe(2);
     expect(await balance(a.billing)).toBe(1_000_000 + 10_000);
     // Keyed by its trigger id: no shared record of the request was needed.
