@@ -2,7 +2,7 @@
 // afterwards: every command and submission that touches the database is acknowledged first,
 // and its answer follows (response_url, the modal, a DM). Checked by locking every table the
 // work needs on PostgreSQL (the replay guard's own table stays free).
-// TODO(lead): also on SQLite once the replay guard no longer writes to the database first.
+// On SQLite (below) another process holds the write lock instead.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance, topup } from "../../src/billing/account.js";
 import { cliActor } from "../../src/billing/context.js";
@@ -107,4 +107,41 @@ describe.skipIf(!PG_URL)("a busy database never holds the acknowledgement", () =
     await s.fake.waitFor("chat.postMessage", (c) => String(c.args.text).includes("Renewed kst-a"));
     expect(await listOrders({ tx: s.db }, "kst-a")).toHaveLength(1);
   }, 30_000);
+});
+
+// Issue 11 item 2 as first reported: on SQLite a long `kms-bot import` held the write lock and
+// `/kms topup` got no acknowledgement, then committed anyway, inviting a second top-up.
+describe("SQLite's write lock held by another process never holds the acknowledgement", () => {
+  let s: TestBot;
+  beforeEach(async () => {
+    s = await startTestBot({ db: "sqlite" });
+  });
+  afterEach(async () => {
+    s.fake.assertNoViolations();
+    await s.close();
+  });
+
+  it("/kms topup is acknowledged at once and credited once, after the lock is released", async () => {
+    const other = s.t.another({ poolMax: 1 });
+    const writer = await other.client.acquireConnection();
+    await other.raw("BEGIN IMMEDIATE").connection(writer);
+    const responseUrl = s.fake.newResponseUrl();
+    const sending = s.send(
+      slashCommand({
+        text: "topup 100",
+        userId: ADMIN,
+        triggerId: s.fake.newTriggerId(),
+        responseUrl,
+      }),
+    );
+    const first = await Promise.race([sending, sleep(2_000).then(() => "stuck" as const)]);
+    expect(first, "acknowledged within 2 s while the write lock is held").not.toBe("stuck");
+    expect(first).toMatchObject({ status: 200, text: "" });
+    expect(await balance(s.billing)).toBe(0);
+    await other.raw("ROLLBACK").connection(writer);
+    await other.client.releaseConnection(writer);
+    const answer = await s.fake.waitForResponse((r) => r.url === responseUrl, 20_000);
+    expect(String(answer.body.text)).toBe("Recharged USD 100.00. Balance: USD 100.00");
+    expect(await balance(s.billing)).toBe(10_000);
+  }, 40_000);
 });
