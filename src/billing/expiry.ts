@@ -92,6 +92,11 @@ export interface DueRenewal {
   slot: number;
 }
 
+/** An instance whose expiry an auto-renewal may move: auto-renew on, not released. */
+export function mayAutoRenew(instance: InstanceRow): boolean {
+  return instance.auto_renew_months !== null && instance.released_at === null;
+}
+
 /**
  * Auto-renewals to try now: every instance with auto-renew on, not released, within 3 days
  * of expiry (or past it), whose current period no auto-renewal has paid at this slot. A failed
@@ -105,7 +110,7 @@ export function dueAutoRenewals(
 ): DueRenewal[] {
   const due: DueRenewal[] = [];
   for (const instance of candidates) {
-    if (instance.auto_renew_months === null || instance.released_at !== null) continue;
+    if (!mayAutoRenew(instance) || instance.auto_renew_months === null) continue;
     if (now >= releaseAtOf(instance.expires_at)) continue;
     const slot = reachedThreshold(AUTORENEW_SLOTS, instance.expires_at, now);
     if (slot === undefined) continue;

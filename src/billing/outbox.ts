@@ -1,13 +1,16 @@
-import { transaction } from "../store/db.js";
+import { singleStatement, transaction } from "../store/db.js";
 import { pruneProcessedEvents } from "../store/faq.js";
 import { getInstance, updateInstance } from "../store/instances.js";
 import type { InstanceRow, Site, TicketRow, WarningRow } from "../store/rows.js";
 import { closeOpenTicketFor } from "../store/tickets.js";
 import {
   acquireLease,
+  type Claim,
+  claimAsSeen,
   claimWarning,
   dueWarnings,
   enqueueWarning,
+  enqueueWarnings,
   firstExpiringFrom,
   instancesExpiringBetween,
   markFailed,
@@ -16,6 +19,7 @@ import {
   nextPendingAt,
   releaseLease,
   supersede,
+  warningKey,
   warningsFor,
 } from "../store/warnings.js";
 import { balance } from "./account.js";
@@ -31,8 +35,8 @@ export type { InstanceRow, TicketRow, WarningRow };
 // transaction (or one read), so the timer never speaks to the store itself.
 
 const SWEEP_LEASE = "sweep";
-/** Warnings created per transaction: one transaction each would dominate a large sweep. */
-const ENQUEUE_CHUNK = 200;
+/** Warnings created per transaction (and statement): one each would dominate a large sweep. */
+const ENQUEUE_CHUNK = 500;
 
 /** Takes (or keeps) the sweep lease for `holder` until `until`; false while another holds it. */
 export function takeSweepLease(
@@ -67,8 +71,8 @@ export function recordAutoRenewal(
 }
 
 /**
- * Creates the planned warnings, many per transaction; each new one replaces any less urgent
- * one still waiting about the same period.
+ * Creates the planned warnings, many per transaction and statement; each new one replaces
+ * any less urgent one still waiting about the same period.
  */
 export async function enqueuePlanned(
   ctx: BillingContext,
@@ -77,31 +81,36 @@ export async function enqueuePlanned(
 ): Promise<void> {
   const now = ctx.clock();
   for (let c = 0; c < planned.length; c += ENQUEUE_CHUNK) {
+    const chunk = planned.slice(c, c + ENQUEUE_CHUNK).map((p) => ({
+      planned: p,
+      warning: {
+        instance_id: p.instance.id,
+        kind: p.kind,
+        slot: p.slot,
+        expires_at: p.instance.expires_at,
+        due_at: now,
+        created_at: now,
+      },
+    }));
     await transaction(ctx.db, async (tx) => {
-      for (const p of planned.slice(c, c + ENQUEUE_CHUNK)) {
-        const created = await enqueueWarning(
-          { tx },
-          {
-            instance_id: p.instance.id,
-            kind: p.kind,
-            slot: p.slot,
-            expires_at: p.instance.expires_at,
-            due_at: now,
-            created_at: now,
-          },
+      const created = await enqueueWarnings(
+        { tx },
+        chunk.map((x) => x.warning),
+      );
+      const stale = chunk
+        .filter((x) => created.has(warningKey(x.warning)))
+        .flatMap(({ planned: p }) =>
+          warningsOf(p.instance).filter(
+            (w) =>
+              w.status === "pending" &&
+              outranks(p.kind, w.kind) &&
+              !(w.kind === p.kind && w.slot === p.slot),
+          ),
         );
-        if (!created) continue;
-        const stale = warningsOf(p.instance).filter(
-          (w) =>
-            w.status === "pending" &&
-            outranks(p.kind, w.kind) &&
-            !(w.kind === p.kind && w.slot === p.slot),
-        );
-        await supersede(
-          { tx },
-          stale.map((w) => w.id),
-        );
-      }
+      await supersede(
+        { tx },
+        stale.map((w) => w.id),
+      );
     });
   }
 }
@@ -185,24 +194,31 @@ export function supersedeWarnings(ctx: BillingContext, ids: number[]): Promise<v
   return transaction(ctx.db, (tx) => supersede({ tx }, ids));
 }
 
-/** Claims a warning for posting until `until`; says when an earlier claim may have posted it. */
-export function claimForPosting(
+/**
+ * Claims a warning (as `dueOutbox` read it) for posting until `until`; says when an earlier
+ * claim may have posted it. One statement when the warning is as it was read.
+ */
+export async function claimForPosting(
   ctx: BillingContext,
-  id: number,
+  seen: WarningRow,
   holder: string,
   now: number,
   until: number,
-) {
-  return transaction(ctx.db, (tx) => claimWarning({ tx }, id, holder, now, until));
+): Promise<Claim> {
+  const claim = await singleStatement(ctx.db, (db) =>
+    claimAsSeen({ tx: db }, seen, holder, now, until),
+  );
+  return claim ?? transaction(ctx.db, (tx) => claimWarning({ tx }, seen.id, holder, now, until));
 }
 
+/** Records that Slack holds the warning's message (one statement). */
 export function markPosted(
   ctx: BillingContext,
   id: number,
   channel: string,
   ts: string,
 ): Promise<void> {
-  return transaction(ctx.db, (tx) => markSent({ tx }, id, ctx.clock(), channel, ts));
+  return singleStatement(ctx.db, (db) => markSent({ tx: db }, id, ctx.clock(), channel, ts));
 }
 
 export function markPostFailed(

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { isTransientConflict } from "./db.js";
+import { type Db, dialectOf, isTransientConflict } from "./db.js";
 import { fleetWritten } from "./fleet-cache.js";
 
 /** The parts of a node-sqlite3 `Database` and `Statement` used here. */
@@ -8,7 +8,7 @@ interface SqliteStatement {
     params: unknown[],
     callback: (error: Error | null, rows: Record<string, unknown>[]) => void,
   ): void;
-  run(params: unknown[], callback: (error: Error | null) => void): void;
+  run(params: unknown[], callback: (this: { changes: number }, error: Error | null) => void): void;
 }
 interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
@@ -17,7 +17,8 @@ interface SqliteDatabase {
 /** Statements on one open transaction, each prepared once per connection and then reused. */
 export interface SqliteQueries {
   all(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
-  run(sql: string, params: unknown[]): Promise<void>;
+  /** Resolves with the number of rows the statement changed. */
+  run(sql: string, params: unknown[]): Promise<number>;
 }
 
 const prepared = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
@@ -43,7 +44,10 @@ function statementsOf(conn: SqliteDatabase): SqliteQueries {
       ),
     run: (sql, params) =>
       new Promise((resolve, reject) =>
-        statement(sql).run(params, (error) => (error ? reject(error) : resolve())),
+        statement(sql).run(params, function (error) {
+          if (error) reject(error);
+          else resolve(this.changes);
+        }),
       ),
   };
 }
@@ -79,5 +83,28 @@ export async function sqliteTransaction<T>(
       await db.client.releaseConnection(conn);
     }
     await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) * Math.random()));
+  }
+}
+
+/** True for a SQLite handle outside any transaction: where `sqliteStatement` may run. */
+export function isSqliteHandle(db: Db): boolean {
+  return dialectOf(db) === "sqlite" && !(db as Knex.Transaction).isTransaction;
+}
+
+/**
+ * Runs one statement, atomic by itself (no transaction around it), on the handle's
+ * connection through its prepared statement: for a hot path where knex's per-statement work
+ * costs several times what SQLite does. The caller retries transient conflicts
+ * (`singleStatement`).
+ */
+export async function sqliteStatement<T>(
+  db: Knex,
+  fn: (q: SqliteQueries) => Promise<T>,
+): Promise<T> {
+  const conn: SqliteDatabase = await db.client.acquireConnection();
+  try {
+    return await fn(statementsOf(conn));
+  } finally {
+    await db.client.releaseConnection(conn);
   }
 }

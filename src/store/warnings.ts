@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import { forUpdate, type StoreCtx } from "./db.js";
 import {
   type InstanceRow,
@@ -6,6 +7,7 @@ import {
   type WarningRow,
   warningRow,
 } from "./rows.js";
+import { isSqliteHandle, sqliteStatement } from "./sqlite-fast.js";
 
 export interface NewWarning {
   instance_id: string;
@@ -18,14 +20,49 @@ export interface NewWarning {
   status?: "pending" | "superseded";
 }
 
+/** What makes a warning unique: its instance, kind, slot and period. */
+export function warningKey(w: Pick<WarningRow, "instance_id" | "kind" | "slot" | "expires_at">) {
+  return `${w.instance_id}|${w.kind}|${w.slot}|${w.expires_at}`;
+}
+
 /** Creates a warning unless one with the same key exists; returns whether it was created. */
-export async function enqueueWarning({ tx }: StoreCtx, w: NewWarning): Promise<boolean> {
-  const rows = await tx("warnings")
-    .insert({ ...w, detail: JSON.stringify(w.detail ?? {}) })
+export async function enqueueWarning(ctx: StoreCtx, w: NewWarning): Promise<boolean> {
+  return (await enqueueWarnings(ctx, [w])).size > 0;
+}
+
+/**
+ * Creates these warnings in one statement, each unless one with its key exists; returns the
+ * keys (`warningKey`) of those created. Keep a call to a few hundred: every value is a
+ * bound parameter.
+ */
+export async function enqueueWarnings({ tx }: StoreCtx, ws: NewWarning[]): Promise<Set<string>> {
+  if (ws.length === 0) return new Set();
+  const rows: Array<Record<string, unknown>> = await tx("warnings")
+    .insert(
+      ws.map((w) => ({
+        instance_id: w.instance_id,
+        kind: w.kind,
+        slot: w.slot,
+        expires_at: w.expires_at,
+        due_at: w.due_at,
+        detail: JSON.stringify(w.detail ?? {}),
+        created_at: w.created_at,
+        status: w.status ?? "pending",
+      })),
+    )
     .onConflict(["instance_id", "kind", "slot", "expires_at"])
     .ignore()
-    .returning("id");
-  return rows.length > 0;
+    .returning(["instance_id", "kind", "slot", "expires_at"]);
+  return new Set(
+    rows.map((r) =>
+      warningKey({
+        instance_id: String(r.instance_id),
+        kind: r.kind as WarningKind,
+        slot: Number(r.slot),
+        expires_at: Number(r.expires_at),
+      }),
+    ),
+  );
 }
 
 /** Warnings of these instances for their current periods (keyed by `expires_at`). */
@@ -72,6 +109,25 @@ export async function nextPendingAt({ tx }: StoreCtx): Promise<number | undefine
   return row?.due === null || row?.due === undefined ? undefined : Number(row.due);
 }
 
+export interface Claim {
+  claimed: boolean;
+  /** Set when an earlier claim ran out without an outcome: the message may be in Slack. */
+  uncertainSince?: number;
+}
+
+type ClaimState = Pick<WarningRow, "claimed_by" | "claimed_until">;
+
+/** Another holder's claim that has not run out: the warning is theirs to post. */
+const heldByOther = (w: ClaimState, holder: string, now: number) =>
+  w.claimed_until !== null && w.claimed_until >= now && w.claimed_by !== holder;
+
+/** A claim taken over `was`: uncertain when `was` held a claim (its holder may have posted). */
+function claimOver(was: ClaimState, now: number, until: number): Claim {
+  return was.claimed_by !== null && was.claimed_until !== null
+    ? { claimed: true, uncertainSince: was.claimed_until - (until - now) }
+    : { claimed: true };
+}
+
 /**
  * Claims a pending warning for posting until `until`, unless another sweeper holds a live
  * claim on it; only the claimant posts. `uncertainSince` is set when an earlier claim ran out
@@ -83,18 +139,46 @@ export async function claimWarning(
   holder: string,
   now: number,
   until: number,
-): Promise<{ claimed: boolean; uncertainSince?: number }> {
+): Promise<Claim> {
   const row = await forUpdate(tx, tx("warnings").where({ id, status: "pending" })).first();
   if (!row) return { claimed: false };
   const current = warningRow.parse(row);
-  const live =
-    current.claimed_until !== null && current.claimed_until >= now && current.claimed_by !== holder;
-  if (live) return { claimed: false };
+  if (heldByOther(current, holder, now)) return { claimed: false };
   await tx("warnings").where({ id }).update({ claimed_by: holder, claimed_until: until });
-  const uncertain = current.claimed_by !== null && current.claimed_until !== null;
-  return uncertain
-    ? { claimed: true, uncertainSince: (current.claimed_until as number) - (until - now) }
-    : { claimed: true };
+  return claimOver(current, now, until);
+}
+
+/**
+ * `claimWarning` in one compare-and-set statement on the warning as it was read (`seen`):
+ * when the row is still pending with the claim `seen` shows, the decision taken on `seen` is
+ * the one `claimWarning` would take on a fresh read. Undefined when it changed since (or
+ * another holder's claim was live then): ask `claimWarning`.
+ */
+export async function claimAsSeen(
+  { tx }: StoreCtx,
+  seen: WarningRow,
+  holder: string,
+  now: number,
+  until: number,
+): Promise<Claim | undefined> {
+  if (seen.status !== "pending" || heldByOther(seen, holder, now)) return undefined;
+  const { claimed_by: by, claimed_until: at } = seen;
+  const changed = isSqliteHandle(tx)
+    ? await sqliteStatement(tx as Knex, (q) =>
+        q.run(
+          `UPDATE warnings SET claimed_by = ?, claimed_until = ? WHERE id = ? AND status = 'pending'
+           AND claimed_by IS ? AND claimed_until IS ?`,
+          [holder, until, seen.id, by, at],
+        ),
+      )
+    : await tx("warnings")
+        .where({ id: seen.id, status: "pending" })
+        .andWhere((q) => (by === null ? q.whereNull("claimed_by") : q.where("claimed_by", by)))
+        .andWhere((q) =>
+          at === null ? q.whereNull("claimed_until") : q.where("claimed_until", at),
+        )
+        .update({ claimed_by: holder, claimed_until: until });
+  return changed === 1 ? claimOver(seen, now, until) : undefined;
 }
 
 export async function markSent(
@@ -104,6 +188,16 @@ export async function markSent(
   channel: string,
   ts: string,
 ): Promise<void> {
+  if (isSqliteHandle(tx)) {
+    await sqliteStatement(tx as Knex, (q) =>
+      q.run(
+        `UPDATE warnings SET status = 'sent', sent_at = ?, posted_channel = ?, message_ts = ?,
+         claimed_until = NULL WHERE id = ?`,
+        [at, channel, ts, id],
+      ),
+    );
+    return;
+  }
   await tx("warnings").where({ id }).update({
     status: "sent",
     sent_at: at,

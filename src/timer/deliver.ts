@@ -95,7 +95,7 @@ async function deliverOne(
   figures: Figures,
   pace: (channel: string) => Promise<void>,
 ): Promise<"posted" | "failed" | "skipped"> {
-  const claim = await claimForPosting(d.ctx, w.id, d.holder, d.wall(), d.wall() + CLAIM_MS);
+  const claim = await claimForPosting(d.ctx, w, d.holder, d.wall(), d.wall() + CLAIM_MS);
   if (!claim.claimed) return "skipped";
   const facts = await warningFacts(d.ctx, w, figures);
   if (!facts) return "skipped";

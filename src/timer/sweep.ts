@@ -7,6 +7,7 @@ import {
   dueAutoRenewals,
   type ExpirySettings,
   horizonMs,
+  mayAutoRenew,
   nextThresholdAt,
   type PeriodWarnings,
   periodWarnings,
@@ -89,7 +90,7 @@ export async function sweep(
     summary.checked = candidates.length;
     const renewals = dueAutoRenewals(
       candidates,
-      periodWarnings(await currentWarnings(ctx, candidates)),
+      periodWarnings(await currentWarnings(ctx, candidates.filter(mayAutoRenew))),
       now,
     );
     for (const due of renewals) await tryAutoRenewal(ctx, due, summary);
