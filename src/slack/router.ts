@@ -131,7 +131,6 @@ export const COMMANDS = {
   sync: route({
     mutates: true,
     adminOnly: "sync the fleet with the Alibaba Cloud account",
-    ackText: "Syncing with the Alibaba Cloud account…",
     parse: nothing("sync"),
     handler: syncNow,
   }),
