@@ -177,9 +177,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     envAdmins: config.KMS_ADMIN_USERS,
   };
   const { logger, bolt, link, metrics, routes } = operations(config, deps);
-  const settings = alibabaSettings(config);
-  const provider =
-    deps.provider ?? (settings ? alibabaProvider(accountDeps(settings)) : localProvider);
+  const provider = deps.provider ?? providerOf(config);
   // A person is waiting on every interactive call: retry briefly, then tell them. (The
   // client still waits out a 429's Retry-After before retrying.)
   const clientOptions = {
@@ -249,6 +247,12 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
       await sweeping;
     },
   };
+}
+
+/** KMS_PROVIDER: the bot's own ledger, or the Alibaba Cloud account through the BSS OpenAPI. */
+function providerOf(config: BotConfig): BillingProvider {
+  const settings = alibabaSettings(config);
+  return settings ? alibabaProvider(accountDeps(settings)) : localProvider;
 }
 
 /** With the Alibaba Cloud account, its fleet is pulled once at start-up; failing that, the sweeps retry. */
