@@ -4,17 +4,33 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance } from "../../src/billing/account.js";
 import { RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
+import { APPROVE_TICKET } from "../../src/slack/features/tickets/blocks.js";
+import {
+  UNSUB_INSTANCE,
+  UNSUB_REASON,
+  UNSUB_VIEW,
+} from "../../src/slack/features/unsubscribe/blocks.js";
 import { listOrdersByStatus } from "../../src/store/orders.js";
 import { accountFleet, alibabaEnv } from "../helpers/alibaba.js";
-import { MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
+import { ALERT_CHANNEL, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, T0 } from "../helpers/billing.js";
 import { DATABASES } from "../helpers/databases.js";
 import { type FakeBss, startFakeBss } from "../helpers/fake-bss.js";
-import { renewValues } from "../helpers/forms.js";
+import { renewValues, shownPrice } from "../helpers/forms.js";
 
 /** The account's own price, unlike the bot's catalogue (USD 1,799.00), so its source shows. */
 const ACCOUNT_MONTHLY = 150_000;
 const ID = "kst-0000";
+
+/** `view.state.values` of the unsubscribe modal as Slack sends them. */
+function unsubValues(instanceId: string, reason: string) {
+  return {
+    [UNSUB_INSTANCE.block]: {
+      [UNSUB_INSTANCE.action]: { type: "static_select", selected_option: { value: instanceId } },
+    },
+    [UNSUB_REASON.block]: { [UNSUB_REASON.action]: { type: "plain_text_input", value: reason } },
+  };
+}
 
 describe.each(DATABASES)("Alibaba Cloud mode in Slack (%s)", (db) => {
   let s: TestBot;
@@ -163,6 +179,58 @@ describe.each(DATABASES)("Alibaba Cloud mode in Slack (%s)", (db) => {
       expect(shown(status.reply)).toContain("Payments HSM");
       const bad = await s.command(`assign ${ID} team ann`, ADMIN);
       expect(shown(bad.reply)).toContain("is not a channel");
+    });
+  });
+
+  describe("unsubscribing", () => {
+    beforeEach(() => start());
+
+    it("shows the refund as an estimate; approval tells the admin what to submit to Alibaba Cloud", async () => {
+      // The modal showed the account's price for 3 months (after the period was changed).
+      const view3 = {
+        ...(await openRenew()),
+        private_metadata: shownPrice(ID, 3, ACCOUNT_MONTHLY),
+      };
+      expect((await buyNow(view3, "3"))?.response_action).toBeUndefined();
+      await s.fake.waitFor("chat.postMessage", (c) => c.args.channel === MEMBER_ID);
+      await s.command(`unsubscribe ${ID}`, MEMBER_ID);
+      const opened = await s.fake.waitFor(
+        "views.open",
+        (c) => (c.args.view as { callback_id?: string }).callback_id === UNSUB_VIEW,
+      );
+      const view = opened.response?.view as Record<string, unknown>;
+      expect(shown(view)).toContain("An estimate from the account's data");
+      await s.submit({ view, values: unsubValues(ID, "Moving region"), userId: MEMBER_ID });
+      const post = await s.fake.waitFor(
+        "chat.postMessage",
+        (c) => c.args.channel === ALERT_CHANNEL && c.response?.ok === true,
+      );
+      await s.click({
+        actionId: APPROVE_TICKET,
+        channelId: ALERT_CHANNEL,
+        userId: ADMIN,
+        message: {
+          type: "message",
+          user: "U0KMSBOT",
+          bot_id: "B0KMSBOT",
+          text: post.args.text,
+          ts: post.response?.ts,
+          blocks: post.args.blocks,
+        },
+      });
+      const told = await s.fake.waitFor(
+        "chat.postMessage",
+        (c) => c.args.channel === ADMIN && String(c.args.text).includes("Submit"),
+      );
+      const words = String(told.args.text);
+      expect(words).toContain(`*Instance:* ${ID}`);
+      expect(words).toContain("ORD-");
+      expect(words).toContain("USD 4,500.00");
+      const requester = await s.fake.waitFor(
+        "chat.postMessage",
+        (c) => c.args.channel === MEMBER_ID && String(c.args.text).includes("approved"),
+      );
+      expect(String(requester.args.text)).toContain("Alibaba Cloud decides the refund");
     });
   });
 
