@@ -128,15 +128,16 @@ export async function sweep(
 export async function rehearse(
   ctx: BillingContext,
   settings: SweepSettings,
-  options: Pick<SweepOptions, "maxPosts"> = {},
+  options: Pick<SweepOptions, "maxPosts" | "provider"> = {},
 ): Promise<SweepSummary> {
   const now = ctx.clock();
   const summary = emptySummary(now);
+  const charges = (options.provider ?? localProvider).chargesAutoRenewals;
   const candidates = await sweepCandidates(ctx, now + horizonMs(settings) + 1);
   summary.checked = candidates.length;
   const warningsOf = periodWarnings(await currentWarnings(ctx, candidates));
   const say = (line: string) => summary.actions.push(line);
-  for (const r of dueAutoRenewals(candidates, warningsOf, now))
+  for (const r of charges ? dueAutoRenewals(candidates, warningsOf, now) : [])
     say(`would auto-renew ${r.instance.id} for ${periodLabel(r.months)}`);
   const plan = planExpiry(candidates, warningsOf, settings, now);
   for (const t of plan.transitions) say(`would mark ${t.instance.id} ${describeTransition(t)}`);

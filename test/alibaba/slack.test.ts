@@ -148,6 +148,21 @@ describe.each(DATABASES)("Alibaba Cloud mode in Slack (%s)", (db) => {
       expect(shown(status.reply)).toContain("2026-04");
     });
 
+    it("charges no auto-renewal itself: the account renews by itself", async () => {
+      Object.assign(fake.state.instances.get("kst-0001") ?? {}, {
+        RenewStatus: "AutoRenewal",
+        RenewalDuration: 1,
+        RenewalDurationUnit: "M",
+      });
+      await s.command("sync", ADMIN);
+      // kst-0001 expires at T0 + 11 days: its 3-day auto-renewal slot is due.
+      s.clock.set(T0 + 9 * DAY_MS);
+      const summary = await s.bot.sweep();
+      expect(summary.actions.filter((a) => a.includes("auto-renew"))).toEqual([]);
+      expect(fake.callsOf("RenewInstance")).toHaveLength(0);
+      expect(await listOrdersByStatus({ tx: s.db }, "paid")).toHaveLength(0);
+    });
+
     it("refuses /kms topup and /kms buy: recharges happen in the console, nothing changes", async () => {
       const topup = await s.command("topup 5,000", ADMIN);
       expect(shown(topup.reply)).toContain("Expenses and Costs");
