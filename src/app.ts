@@ -10,8 +10,12 @@ import {
 import { WebClient } from "@slack/web-api";
 import { Cron } from "croner";
 import type { Knex } from "knex";
-import type { BillingContext } from "./billing/context.js";
+import { accountDeps, alibabaProvider } from "./alibaba/provider.js";
+import { alibabaSettings } from "./alibaba/settings.js";
+import { accountHealth } from "./alibaba/startup.js";
+import { type BillingContext, timerActor } from "./billing/context.js";
 import { timerSettings } from "./billing/expiry.js";
+import { type BillingProvider, localProvider } from "./billing/provider.js";
 import type { Clock } from "./clock.js";
 import type { BotConfig } from "./config.js";
 import { botAuthorization, tokenCheck } from "./ops/auth.js";
@@ -39,11 +43,14 @@ export interface AppDeps {
   processMetrics?: boolean;
   /** Wall clock for health and metrics (default Date.now; never the billing clock). */
   now?: () => number;
+  /** Where money and the fleet live (default: from KMS_PROVIDER, the local ledger or the account). */
+  provider?: BillingProvider;
 }
 
 export interface KmsBot {
   app: InstanceType<typeof App>;
   billing: BillingContext;
+  provider: BillingProvider;
   logger: Logger;
   metrics: Metrics;
   /** Whether Slack is reachable (Socket Mode: the socket is up; HTTP: the token was verified). */
@@ -119,8 +126,9 @@ function operations(config: BotConfig, deps: AppDeps) {
     now: deps.now,
     processMetrics: deps.processMetrics,
   });
+  const account = config.KMS_PROVIDER === "alibaba" ? accountHealth : undefined;
   const routes: OpsRoute[] = [
-    { path: "/healthz", method: ["GET"], handler: healthRoute({ db: deps.db, link }) },
+    { path: "/healthz", method: ["GET"], handler: healthRoute({ db: deps.db, link, account }) },
     { path: "/metrics", method: ["GET"], handler: metricsRoute(metrics) },
   ];
   return { logger, bolt: boltLogger(logger), link, metrics, routes };
@@ -186,6 +194,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     envAdmins: config.KMS_ADMIN_USERS,
   };
   const { logger, bolt, link, metrics, routes } = operations(config, deps);
+  const provider = deps.provider ?? providerOf(config);
   // A person is waiting on every interactive call: retry briefly, then tell them. (The
   // client still waits out a 429's Retry-After before retrying.)
   const clientOptions = {
@@ -220,21 +229,23 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
   // still serves about 50 modals a second when each Slack call takes 300 ms.
   app.use(admission({ limit: 16, maxWaitMs: 2_000 }));
   app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
-  registerFeatures(app, { billing, config });
+  registerFeatures(app, { billing, config, provider });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = measuredSweep(metrics, (options?: SweepOptions) =>
-    sweep(billing, timerSettings(config), poster, options),
+    sweep(billing, timerSettings(config), poster, { provider, ...options }),
   );
   let schedule: { stop(): Promise<void> } | undefined;
   return {
     app,
     billing,
+    provider,
     logger,
     metrics,
     slack: link,
     sweep: runSweep,
     async start(port = config.PORT) {
       await check.start();
+      await syncAtStart(billing, provider, logger);
       const bound = await transport.start(port);
       if (deps.schedule !== false)
         schedule = scheduleSweeps(config.KMS_SWEEP_CRON, runSweep, logger);
@@ -249,6 +260,23 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
       await sweeping;
     },
   };
+}
+
+/** KMS_PROVIDER: the bot's own ledger, or the Alibaba Cloud account through the BSS OpenAPI. */
+function providerOf(config: BotConfig): BillingProvider {
+  const settings = alibabaSettings(config);
+  return settings ? alibabaProvider(accountDeps(settings)) : localProvider;
+}
+
+/** With the Alibaba Cloud account, its fleet is pulled once at start-up; failing that, the sweeps retry. */
+async function syncAtStart(billing: BillingContext, provider: BillingProvider, logger: Logger) {
+  if (provider.kind === "local") return;
+  try {
+    const result = await provider.sync(billing, timerActor);
+    logger.info({ changes: result.changes.length }, "synced with the Alibaba Cloud account");
+  } catch (err) {
+    logger.warn({ err }, "could not sync with the Alibaba Cloud account; the sweeps will retry");
+  }
 }
 
 /** The sweep, counted and timed in the metrics. */

@@ -76,7 +76,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case "backup":
         return await backupCommand(io, ctx, rest);
       case "sweep":
-        return await sweepCommand(io, ctx, rest, config as TimerConfig);
+        return await sweepCommand(io, ctx, rest, config as TimerConfig, provider);
       case "sync":
         if (rest.length > 0) return usage(io, "sync takes no arguments");
         return await syncCommand(ctx, provider, io);

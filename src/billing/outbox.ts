@@ -256,8 +256,14 @@ export interface Figures {
   monthCents: Record<Site, number>;
 }
 
-export async function currentFigures(ctx: BillingContext): Promise<Figures> {
-  const [balanceCents, prices] = await Promise.all([balance(ctx), currentPrices(ctx)]);
+/** How the balance is read: the local ledger, or the provider's (the Alibaba Cloud account). */
+export type BalanceReader = (ctx: BillingContext) => Promise<number>;
+
+export async function currentFigures(
+  ctx: BillingContext,
+  readBalance: BalanceReader = balance,
+): Promise<Figures> {
+  const [balanceCents, prices] = await Promise.all([readBalance(ctx), currentPrices(ctx)]);
   return {
     balanceCents,
     monthCents: { international: prices.international.unit_cents, china: prices.china.unit_cents },
@@ -268,11 +274,12 @@ export async function currentFigures(ctx: BillingContext): Promise<Figures> {
 export async function warningFacts(
   ctx: BillingContext,
   warning: WarningRow,
-  known?: Figures,
+  known?: Figures | BalanceReader,
 ): Promise<WarningFacts | undefined> {
   const instance = await getInstance({ tx: ctx.db }, warning.instance_id);
   if (!instance) return undefined;
-  const figures = known ?? (await currentFigures(ctx));
+  const figures =
+    known === undefined || typeof known === "function" ? await currentFigures(ctx, known) : known;
   return {
     warning,
     instance,

@@ -160,6 +160,7 @@ export async function sweepCommand(
   ctx: BillingContext,
   args: string[],
   timer: TimerConfig,
+  provider: BillingProvider,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -178,11 +179,12 @@ export async function sweepCommand(
   }
   const settings = timerSettings(timer);
   const summary = dryRun
-    ? await rehearse({ ...ctx, clock }, settings)
+    ? await rehearse({ ...ctx, clock }, settings, { provider })
     : await sweep(
         { ...ctx, clock },
         settings,
         slackPoster(timer.SLACK_BOT_TOKEN ?? "", timer.SLACK_API_URL),
+        { provider },
       );
   for (const action of summary.actions) io.stdout(`${action}\n`);
   io.stdout(`${dryRun ? "dry run, nothing changed: " : ""}${summaryLine(summary)}\n`);

@@ -27,9 +27,13 @@ export type FaqAnswer =
  * Fills an answer's live figures from the database: `{{price:international}}`,
  * `{{price:china}}` (the price catalogue now) and `{{balance}}` (the prepaid balance now).
  */
-export async function renderAnswer(ctx: BillingContext, answer: string): Promise<string> {
+export async function renderAnswer(
+  ctx: BillingContext,
+  answer: string,
+  readBalance: (ctx: BillingContext) => Promise<number> = balance,
+): Promise<string> {
   if (!answer.includes("{{")) return answer;
-  const [prices, cents] = await Promise.all([currentPrices(ctx), balance(ctx)]);
+  const [prices, cents] = await Promise.all([currentPrices(ctx), readBalance(ctx)]);
   return answer
     .replaceAll("{{price:international}}", formatUsd(prices.international.unit_cents))
     .replaceAll("{{price:china}}", formatUsd(prices.china.unit_cents))
@@ -37,14 +41,23 @@ export async function renderAnswer(ctx: BillingContext, answer: string): Promise
 }
 
 /** The best answer to a question in plain words, or the two closest questions when none fits. */
-export async function askFaq(ctx: BillingContext, question: string): Promise<FaqAnswer> {
+export async function askFaq(
+  ctx: BillingContext,
+  question: string,
+  /** The balance `{{balance}}` shows (the local ledger's, or the Alibaba Cloud account's). */
+  readBalance: (ctx: BillingContext) => Promise<number> = balance,
+): Promise<FaqAnswer> {
   const entries = await listFaq({ tx: ctx.db });
   const asked = faqQuestion(question);
   if (asked === "") return { kind: "list", entries };
   const ranked = rankFaq(entries, asked.slice(0, 500));
   const best = ranked[0];
   if (answers(best))
-    return { kind: "answer", entry: best.entry, text: await renderAnswer(ctx, best.entry.answer) };
+    return {
+      kind: "answer",
+      entry: best.entry,
+      text: await renderAnswer(ctx, best.entry.answer, readBalance),
+    };
   // The two closest questions; with fewer words in common, the first ones of the list fill in.
   const ids = new Set(ranked.map((m) => m.entry.id));
   const closest = [...ranked.map((m) => m.entry), ...entries.filter((e) => !ids.has(e.id))].slice(

@@ -81,6 +81,8 @@ export interface HealthOptions {
   db: Knex;
   link: SlackLink;
   graceMs?: number;
+  /** The Alibaba Cloud account as last seen (KMS_PROVIDER=alibaba): reported, never fatal. */
+  account?: () => { ok: boolean; message: string };
 }
 
 /**
@@ -88,7 +90,7 @@ export interface HealthOptions {
  * Slack is reachable; 503 when the database is busy or failing, or Slack has been away for
  * more than 10 s (`slack` says how, `since` since when).
  */
-export function healthRoute({ db, link, graceMs = SLACK_GRACE_MS }: HealthOptions) {
+export function healthRoute({ db, link, graceMs = SLACK_GRACE_MS, account }: HealthOptions) {
   return async (_req: IncomingMessage, res: ServerResponse) => {
     const database = await probeDatabase(db);
     const body: Record<string, unknown> = { ok: true, database: dialectOf(db) };
@@ -100,6 +102,8 @@ export function healthRoute({ db, link, graceMs = SLACK_GRACE_MS }: HealthOption
       body.since = new Date(link.since ?? 0).toISOString();
       if (link.isDownFor(graceMs)) body.ok = false;
     }
+    const seen = account?.();
+    if (seen) body.alibaba = seen.ok ? "reachable" : seen.message;
     res.writeHead(body.ok ? 200 : 503, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
   };

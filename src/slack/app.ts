@@ -1,5 +1,6 @@
 import type { App } from "@slack/bolt";
 import type { BillingContext } from "../billing/context.js";
+import type { BillingProvider } from "../billing/provider.js";
 import type { BotConfig } from "../config.js";
 import * as bills from "./features/bills/index.js";
 import * as buy from "./features/buy/index.js";
@@ -15,9 +16,18 @@ import { registerCommands } from "./router.js";
 /** Registers the `/kms` command and every feature's buttons, modals and events. */
 export function registerFeatures(
   app: App,
-  { billing, config }: { billing: BillingContext; config: BotConfig },
+  {
+    billing,
+    config,
+    provider,
+  }: { billing: BillingContext; config: BotConfig; provider: BillingProvider },
 ): void {
-  const deps: FeatureDeps = { billing, config, refreshHome: home.homeRefresher(billing) };
+  const deps: FeatureDeps = {
+    billing,
+    config,
+    provider,
+    refreshHome: home.homeRefresher({ billing, provider }),
+  };
   registerCommands(app, deps);
   for (const feature of [renew, buy, bills, unsubscribe, tickets, faq, warnings, home]) {
     feature.register(app, deps);

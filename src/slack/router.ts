@@ -4,6 +4,7 @@ import { z } from "zod";
 import { requireAdmin } from "../billing/admins.js";
 import { userActor } from "../billing/context.js";
 import { SLACK_USER_ID } from "../billing/ids.js";
+import { assign, localOnly, syncNow } from "./features/account/handlers.js";
 import { addBillingAdmin, removeBillingAdmin, showAdmins } from "./features/admins/handlers.js";
 import { autorenew } from "./features/autorenew/handlers.js";
 import { showBalance, topUp } from "./features/balance/handlers.js";
@@ -17,20 +18,27 @@ import { showStatus } from "./features/status/handlers.js";
 import { listTickets } from "./features/tickets/handlers.js";
 import { buildUnsubscribeModal } from "./features/unsubscribe/index.js";
 import { usageText } from "./help.js";
-import { clip, escapeText } from "./kit/blocks.js";
 import type { Invocation, Reply } from "./kit/command.js";
 import type { FeatureDeps } from "./kit/deps.js";
 import { userMessage } from "./kit/errors.js";
-import { faqId, instanceId, mentionedUser, month, userId } from "./kit/ids.js";
+import { instanceId } from "./kit/ids.js";
+import {
+  assignArgs,
+  badId,
+  echo,
+  entryId,
+  mention,
+  nothing,
+  oneInstance,
+  optionalInstance,
+  optionalMonth,
+  type Parse,
+} from "./kit/parse.js";
 import { openModal } from "./kit/slack.js";
 
 export const KMS_COMMAND = "/kms";
 /** Longest command text accepted; Slack sends at most a few thousand characters. */
 export const MAX_COMMAND_TEXT = 1_000;
-
-/** Arguments, a problem to show with the usage, or undefined: "not this command". */
-type Parsed<A> = { args: A } | { problem: string } | undefined;
-type Parse<A> = (words: string[], rest: string) => Parsed<A>;
 
 /**
  * One `/kms` command. Every command that reads or writes the database is acknowledged
@@ -73,60 +81,6 @@ function route<A>(r: Route<A>) {
   };
 }
 
-/** A word the person typed, safe to echo back in mrkdwn. */
-const echo = (token: string) => escapeText(clip(token, 40));
-const badId = (token: string) => ({
-  problem: `"${echo(token)}" is not an instance id (letters, digits, dots, dashes, underscores)`,
-});
-
-// Parsers shared by several commands.
-const nothing =
-  (usage: string): Parse<Record<string, never>> =>
-  (words) =>
-    words.length === 0 ? { args: {} } : { problem: `\`/kms ${usage}\` takes nothing after it` };
-const optionalInstance =
-  (usage: string): Parse<{ instanceId?: string }> =>
-  (words) => {
-    if (words.length > 1) return { problem: `\`/kms ${usage}\` takes at most one instance id` };
-    if (words.length === 1 && !instanceId.safeParse(words[0]).success) return badId(words[0]);
-    return { args: { instanceId: words[0] } };
-  };
-const oneInstance =
-  (usage: string): Parse<{ instanceId: string }> =>
-  (words) => {
-    if (words.length !== 1)
-      return { problem: `\`/kms ${usage} <instance>\` takes one instance id` };
-    return instanceId.safeParse(words[0]).success
-      ? { args: { instanceId: words[0] } }
-      : badId(words[0]);
-  };
-const optionalMonth =
-  (usage: string): Parse<{ month?: string }> =>
-  (words) =>
-    words.length > 1 || (words[0] !== undefined && !month.safeParse(words[0]).success)
-      ? { problem: `\`/kms ${usage} [YYYY-MM]\` takes an optional month such as 2026-11` }
-      : { args: { month: words[0] } };
-const mention =
-  (op: string): Parse<{ userId: string }> =>
-  (words) => {
-    if (words.length !== 1) return undefined;
-    const id = mentionedUser(words[0]);
-    return id && userId.safeParse(id).success
-      ? { args: { userId: id } }
-      : {
-          problem: `"${echo(words[0])}" is not a user; mention them, e.g. \`/kms admins ${op} @jane\``,
-        };
-  };
-const entryId =
-  (op: string): Parse<{ id: number }> =>
-  (words) => {
-    if (words.length !== 1) return undefined;
-    const id = faqId.safeParse(words[0]);
-    return id.success
-      ? { args: { id: id.data } }
-      : { problem: `\`/kms faq ${op} <id>\` takes an entry id from \`/kms faq\`` };
-  };
-
 /**
  * The `/kms` grammar: a verb, or a verb and a sub-verb ("price set"), to its route. A
  * sub-verb route whose parse answers undefined leaves the words to the verb's own route.
@@ -141,18 +95,21 @@ export const COMMANDS = {
   renew: route({
     opensModal: true,
     parse: optionalInstance("renew"),
-    handler: (inv, a) => buildRenewModal(inv.billing, a.instanceId),
+    handler: (inv, a) => buildRenewModal(inv, a.instanceId),
   }),
   buy: route({
     opensModal: true,
     adminOnly: "buy instances",
     parse: nothing("buy"),
-    handler: (inv: Invocation) => buildBuyModal(inv.billing),
+    handler: (inv: Invocation) => {
+      localOnly(inv.provider, "`/kms buy`");
+      return buildBuyModal(inv.billing);
+    },
   }),
   unsubscribe: route({
     opensModal: true,
     parse: optionalInstance("unsubscribe"),
-    handler: (inv, a) => buildUnsubscribeModal(inv.billing, a.instanceId),
+    handler: (inv, a) => buildUnsubscribeModal(inv, a.instanceId),
   }),
   tickets: route({ mutates: false, parse: nothing("tickets"), handler: listTickets }),
   bills: route({ mutates: false, parse: optionalMonth("bills"), handler: showBills }),
@@ -171,6 +128,13 @@ export const COMMANDS = {
         : { args: { amount: words.join(" ") } },
     handler: topUp,
   }),
+  sync: route({
+    mutates: true,
+    adminOnly: "sync the fleet with the Alibaba Cloud account",
+    parse: nothing("sync"),
+    handler: syncNow,
+  }),
+  assign: route({ mutates: true, parse: assignArgs, handler: assign }),
   disable: route({ mutates: true, parse: oneInstance("disable"), handler: disable }),
   enable: route({ mutates: true, parse: oneInstance("enable"), handler: enable }),
   price: route({
@@ -293,6 +257,7 @@ export function registerCommands(app: App, deps: FeatureDeps): void {
     );
     const inv: Invocation = {
       billing,
+      provider: deps.provider,
       actor: userActor(payload.data.user_id),
       userId: payload.data.user_id,
       triggerId: payload.data.trigger_id,

@@ -2,6 +2,7 @@ import type { BillingContext } from "../billing/context.js";
 import { type ExpirySettings, mostUrgentDue, outdated } from "../billing/expiry.js";
 import type { WarningRow } from "../billing/outbox.js";
 import {
+  type BalanceReader,
   claimForPosting,
   currentFigures,
   dueOutbox,
@@ -34,6 +35,8 @@ export interface Delivery {
   sleep: (ms: number) => Promise<void>;
   /** What was done, one line each. */
   log: (line: string) => void;
+  /** The balance warnings show (default the local ledger's; the account's in alibaba mode). */
+  readBalance?: BalanceReader;
 }
 
 export interface DeliveryCounts {
@@ -62,7 +65,7 @@ export async function deliver(d: Delivery, maxPosts: number): Promise<DeliveryCo
   const counts = { posted: 0, failed: 0 };
   const { toPost, outranked } = await dueToPost(d.ctx, maxPosts);
   await supersedeWarnings(d.ctx, outranked);
-  const figures = await currentFigures(d.ctx);
+  const figures = await currentFigures(d.ctx, d.readBalance);
   const pace = pacer(d);
   let leaseRenewedAt = d.wall();
   for (const w of toPost) {

@@ -24,6 +24,8 @@ export interface Poster {
     warningId: number,
     sinceMs: number,
   ): Promise<{ channel: string; ts: string } | undefined>;
+  /** A direct message to a person (the outcome of their renewal); failures are ignored. */
+  dm?(userId: string, text: string): Promise<void>;
   /** Tells the support channel's post and the requester that a release closed their ticket. */
   ticketClosed?(ticket: TicketRow): Promise<void>;
 }
@@ -95,6 +97,9 @@ export function slackPoster(token: string, slackApiUrl: string): Poster {
       } catch (error) {
         return failure(error);
       }
+    },
+    async dm(userId, text) {
+      await client.chat.postMessage({ channel: userId, text }).catch(() => undefined);
     },
     async ticketClosed(ticket) {
       // Best effort, like the buttons' own updates: the ticket itself is already closed.

@@ -28,6 +28,8 @@ import {
   takeSweepLease,
 } from "../billing/outbox.js";
 import { periodLabel } from "../billing/periods.js";
+import { type BillingProvider, localProvider } from "../billing/provider.js";
+import { syncWithAccount } from "./account.js";
 import { deliver, describeTime, describeWarning, dueToPost, LEASE_MS } from "./deliver.js";
 import type { Poster } from "./poster.js";
 
@@ -44,6 +46,11 @@ export interface SweepOptions {
   wallClock?: () => number;
   /** Most warnings posted in one sweep; the rest wait for the next. */
   maxPosts?: number;
+  /**
+   * Where money and the fleet live (default the local ledger). With the Alibaba Cloud account
+   * the sweep first retries submitted orders and syncs the fleet, and charges no auto-renewals.
+   */
+  provider?: BillingProvider;
 }
 
 export interface SweepSummary {
@@ -84,25 +91,29 @@ export async function sweep(
   const summary = emptySummary(now);
   if (!(await takeSweepLease(ctx, holder, wall(), wall() + LEASE_MS)))
     return { ...summary, skipped: "locked" };
+  const provider = options.provider ?? localProvider;
+  const log = (line: string) => summary.actions.push(line);
   try {
+    await syncWithAccount(ctx, provider, poster, log);
     const until = now + horizonMs(settings) + 1;
     let candidates = await sweepCandidates(ctx, until);
     summary.checked = candidates.length;
-    const renewals = dueAutoRenewals(
-      candidates,
-      periodWarnings(await currentWarnings(ctx, candidates.filter(mayAutoRenew))),
-      now,
-    );
+    const renewals = provider.chargesAutoRenewals
+      ? dueAutoRenewals(
+          candidates,
+          periodWarnings(await currentWarnings(ctx, candidates.filter(mayAutoRenew))),
+          now,
+        )
+      : [];
     for (const due of renewals) await tryAutoRenewal(ctx, due, summary);
     if (summary.renewed > 0) candidates = await sweepCandidates(ctx, until);
     const warningsOf = periodWarnings(await currentWarnings(ctx, candidates));
     const plan = planExpiry(candidates, warningsOf, settings, now);
     for (const t of plan.transitions) await applyTransition(ctx, t, warningsOf, poster, summary);
     await enqueuePlanned(ctx, plan.warnings, warningsOf);
-    const log = (line: string) => summary.actions.push(line);
     const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     const counts = await deliver(
-      { ctx, settings, poster, holder, wall, sleep, log },
+      { ctx, settings, poster, holder, wall, sleep, log, readBalance: provider.balance },
       options.maxPosts ?? 500,
     );
     summary.posted = counts.posted;
@@ -122,15 +133,16 @@ export async function sweep(
 export async function rehearse(
   ctx: BillingContext,
   settings: SweepSettings,
-  options: Pick<SweepOptions, "maxPosts"> = {},
+  options: Pick<SweepOptions, "maxPosts" | "provider"> = {},
 ): Promise<SweepSummary> {
   const now = ctx.clock();
   const summary = emptySummary(now);
+  const charges = (options.provider ?? localProvider).chargesAutoRenewals;
   const candidates = await sweepCandidates(ctx, now + horizonMs(settings) + 1);
   summary.checked = candidates.length;
   const warningsOf = periodWarnings(await currentWarnings(ctx, candidates));
   const say = (line: string) => summary.actions.push(line);
-  for (const r of dueAutoRenewals(candidates, warningsOf, now))
+  for (const r of charges ? dueAutoRenewals(candidates, warningsOf, now) : [])
     say(`would auto-renew ${r.instance.id} for ${periodLabel(r.months)}`);
   const plan = planExpiry(candidates, warningsOf, settings, now);
   for (const t of plan.transitions) say(`would mark ${t.instance.id} ${describeTransition(t)}`);

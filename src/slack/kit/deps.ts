@@ -8,11 +8,17 @@ import type {
 } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { BillingContext } from "../../billing/context.js";
+import type { BillingProvider } from "../../billing/provider.js";
 import type { BotConfig } from "../../config.js";
 
-/** What every feature receives when it registers. */
-export interface FeatureDeps {
+/** The billing core and where money and the fleet live (KMS_PROVIDER). */
+export interface Billing {
   billing: BillingContext;
+  provider: BillingProvider;
+}
+
+/** What every feature receives when it registers. */
+export interface FeatureDeps extends Billing {
   config: BotConfig;
   /** Re-publishes a person's App Home after a change they made; failures are logged. */
   refreshHome(client: WebClient, userId: string, logger: Logger): Promise<void>;

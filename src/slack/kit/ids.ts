@@ -21,6 +21,8 @@ export const faqId = z
 
 const MENTION = new RegExp(`^<@(${SLACK_USER})(?:\\|[^>]*)?>$`);
 const BARE_USER = new RegExp(`^@?(${SLACK_USER})$`);
+const CHANNEL_MENTION = /^<#([CG][A-Z0-9]{2,29})(?:\|[^>]*)?>$/;
+const BARE_CHANNEL = /^#?([CG][A-Z0-9]{2,29})$/;
 const MENTIONS = /<@[UW][A-Z0-9]+(\|[^>]*)?>/g;
 
 /** `<@U123|name>` or `<@U123>` (how Slack escapes a mention in command text), or a bare id. */
@@ -31,4 +33,9 @@ export function mentionedUser(token: string): string | undefined {
 /** Text without user mentions (the bot's own, in an @mention question). */
 export function stripMentions(text: string): string {
   return text.replace(MENTIONS, " ").trim();
+}
+
+/** `<#C123|general>` or `<#C123>` (how Slack escapes a channel in command text), or a bare id. */
+export function mentionedChannel(token: string): string | undefined {
+  return (CHANNEL_MENTION.exec(token) ?? BARE_CHANNEL.exec(token))?.[1];
 }

@@ -1,28 +1,31 @@
 import type { WebClient } from "@slack/web-api";
-import { billCsv, monthBill } from "../../../billing/bills.js";
+import { accountBillCsv } from "../../../alibaba/bills.js";
+import { billCsv } from "../../../billing/bills.js";
 import type { BillingContext } from "../../../billing/context.js";
+import type { ProviderBill } from "../../../billing/provider.js";
 import { billingCycle } from "../../../billing/time.js";
 import type { Invocation, Reply } from "../../kit/command.js";
-import type { ActionArgs, FeatureDeps } from "../../kit/deps.js";
+import type { ActionArgs, Billing, FeatureDeps } from "../../kit/deps.js";
 import { malformedButton, userMessage } from "../../kit/errors.js";
 import { month as monthId } from "../../kit/ids.js";
 import { tellClicker } from "../../kit/slack.js";
-import { billBlocks } from "./blocks.js";
+import { providerBillBlocks } from "./blocks.js";
 
 /** Uploads a month's bill CSV to the person's DM with the bot (files.uploadV2). */
 async function sendBillsCsv(
   client: WebClient,
-  billing: BillingContext,
+  { billing, provider }: Billing,
   userId: string,
   month: string,
 ): Promise<string> {
-  const bill = await monthBill(billing, month);
+  const found = await provider.bill(billing, month);
+  const { bill } = found;
   const dm = await client.conversations.open({ users: userId });
   const channelId = dm.channel?.id;
   if (!channelId) throw new Error("conversations.open returned no channel");
   await client.files.uploadV2({
     channel_id: channelId,
-    content: billCsv(bill, billing.timezone),
+    content: csvOf(found, billing.timezone),
     filename: `kms-bills-${month}.csv`,
     title: `Dedicated KMS bills ${month}`,
     initial_comment: `Bills for ${month} (${bill.lines.length} line(s), times in ${billing.timezone}).`,
@@ -30,26 +33,31 @@ async function sendBillsCsv(
   return `Sent the CSV of ${month} (${bill.lines.length} line(s)) to your direct messages with kms-bot.`;
 }
 
+function csvOf(b: ProviderBill, timezone: string): string {
+  return b.kind === "ledger" ? billCsv(b.bill, timezone) : accountBillCsv(b.bill);
+}
+
 const thisMonth = (billing: BillingContext) => billingCycle(billing.clock(), billing.timezone);
 
 /** `/kms bills [YYYY-MM]`: the month's lines and totals. */
 export async function showBills(
-  { billing }: Invocation,
+  { billing, provider }: Invocation,
   { month }: { month?: string },
 ): Promise<Reply> {
-  const bill = await monthBill(billing, month ?? thisMonth(billing));
-  return { text: `Bills for ${bill.month}`, blocks: billBlocks(bill, billing.timezone) };
+  const found = await provider.bill(billing, month ?? thisMonth(billing));
+  return {
+    text: `Bills for ${found.bill.month}`,
+    blocks: providerBillBlocks(found, billing.timezone),
+  };
 }
 
 /** `/kms bills export [YYYY-MM]`: the CSV, to the person's DM. */
-export async function exportBills(
-  { billing, client, userId }: Invocation,
-  { month }: { month?: string },
-): Promise<Reply> {
-  return { text: await sendBillsCsv(client, billing, userId, month ?? thisMonth(billing)) };
+export async function exportBills(inv: Invocation, { month }: { month?: string }): Promise<Reply> {
+  const { billing, client, userId } = inv;
+  return { text: await sendBillsCsv(client, inv, userId, month ?? thisMonth(billing)) };
 }
 
-export function billsHandlers({ billing }: FeatureDeps) {
+export function billsHandlers(deps: FeatureDeps) {
   return {
     /** Export CSV under a month's bills. */
     async exportButton({ ack, body, action, client, respond, logger }: ActionArgs) {
@@ -58,7 +66,7 @@ export function billsHandlers({ billing }: FeatureDeps) {
       let text: string;
       try {
         if (!month?.success) throw malformedButton("Export CSV");
-        text = await sendBillsCsv(client, billing, body.user.id, month.data);
+        text = await sendBillsCsv(client, deps, body.user.id, month.data);
       } catch (error) {
         text = userMessage(error, logger);
       }

@@ -22,14 +22,14 @@ import { FAQ_FIELDS, faqListText, faqModal, faqReply, faqTarget, readFaqState } 
 
 /** `/kms faq [question]`: the best answer, or the list. */
 export async function answerFaq(
-  { billing, actor }: Invocation,
+  { billing, provider, actor }: Invocation,
   { question }: { question?: string },
 ): Promise<Reply> {
   if (!question) {
     const admin = await isAdmin(billing, billing.db, actor);
     return text(faqListText(await faqEntries(billing), admin));
   }
-  return text(faqReply(await askFaq(billing, question)));
+  return text(faqReply(await askFaq(billing, question, provider.balance)));
 }
 
 /** `/kms faq add` / `/kms faq edit <id>` (admins): the entry modal. */
@@ -58,7 +58,7 @@ function blockFor(error: unknown): string {
   return FAQ_FIELDS[field as keyof typeof FAQ_FIELDS]?.block ?? FAQ_FIELDS.question.block;
 }
 
-export function faqHandlers({ billing }: FeatureDeps) {
+export function faqHandlers({ billing, provider }: FeatureDeps) {
   return {
     async submit({ ack, body, view, client, logger }: SubmitArgs) {
       const target = faqTarget(view.private_metadata);
@@ -101,7 +101,7 @@ export function faqHandlers({ billing }: FeatureDeps) {
       let reply: string;
       try {
         reply = asked
-          ? faqReply(await askFaq(billing, asked))
+          ? faqReply(await askFaq(billing, asked, provider.balance))
           : "Ask me a billing question, e.g. _is there a free trial?_ (`/kms faq` lists what I can answer).";
       } catch (error) {
         // Recorded as answered already: say so rather than stay silent.

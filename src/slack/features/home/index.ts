@@ -4,11 +4,11 @@ import { publishHome } from "./handlers.js";
 
 export { homeRefresher } from "./handlers.js";
 
-export function register(app: App, { billing }: FeatureDeps): void {
+export function register(app: App, deps: FeatureDeps): void {
   app.event("app_home_opened", async ({ event, client, logger }) => {
     if (event.tab !== "home") return;
     try {
-      await publishHome(client, billing, event.user);
+      await publishHome(client, deps, event.user);
     } catch (error) {
       logger.warn("kms-bot: could not publish App Home", error);
     }

@@ -1,8 +1,8 @@
 import type { KnownBlock, ModalView } from "@slack/types";
 import type { InstanceView } from "../../../billing/instances.js";
 import { formatUsd } from "../../../billing/money.js";
-import type { RenewalQuote } from "../../../billing/orders.js";
 import { periodLabel } from "../../../billing/periods.js";
+import type { BillingProvider, ProviderQuote } from "../../../billing/provider.js";
 import { escapeText, LIMITS, plain, section, slackDate } from "../../kit/blocks.js";
 import {
   fieldProblem,
@@ -24,28 +24,41 @@ export const RENEW_INSTANCE = { block: "renew_instance", action: "renew_instance
 export const RENEW_PERIOD = { block: "renew_period", action: "renew_period_select" } as const;
 export const RENEW_SUMMARY_BLOCK = "renew_summary";
 
-export type RenewSummary = { quote: RenewalQuote } | { problem: string } | { none: true };
+export type RenewSummary =
+  | { quote: ProviderQuote; provider: BillingProvider["kind"] }
+  | { problem: string }
+  | { none: true };
 
 export function renewSummaryText(summary: RenewSummary): string {
   if ("none" in summary) return "Pick an instance to see the price.";
   if ("problem" in summary) return `:warning: ${summary.problem}`;
   const q = summary.quote;
+  const account = summary.provider === "alibaba";
   // An expired instance's new period starts when it is bought, not at its old expiry.
   const starts =
     q.periodStart > q.instance.expires_at
       ? " (expired: the new period starts now)"
       : ` (extends from ${slackDate(q.periodStart)})`;
   const lines = [
-    `*Price:* ${formatUsd(q.unitCents)} x ${periodLabel(q.months)} = *${formatUsd(q.amountCents)}*`,
-    `*Balance:* ${formatUsd(q.balanceCents)} now, ${formatUsd(q.balanceAfterCents)} after`,
+    `*Price:* ${formatUsd(q.unitCents)} x ${periodLabel(q.months)} = *${formatUsd(q.amountCents)}*${account ? priceSource(q) : ""}`,
+    `*${account ? "Account balance" : "Balance"}:* ${formatUsd(q.balanceCents)} now, ${formatUsd(q.balanceAfterCents)} after`,
     `*New expiry:* ${slackDate(q.periodEnd)}${starts}`,
   ];
   if (q.balanceAfterCents < 0) {
     lines.push(
-      `:warning: The balance is short by *${formatUsd(-q.balanceAfterCents)}*. Ask a billing admin to \`/kms topup\`.`,
+      account
+        ? `:warning: The Alibaba Cloud account's balance is short by *${formatUsd(-q.balanceAfterCents)}*. Recharge in the console (Expenses and Costs) first.`
+        : `:warning: The balance is short by *${formatUsd(-q.balanceAfterCents)}*. Ask a billing admin to \`/kms topup\`.`,
     );
   }
   return lines.join("\n");
+}
+
+/** Where an account-mode price came from: Alibaba Cloud's quote, or the fallback catalogue. */
+function priceSource(q: ProviderQuote): string {
+  return q.source === "account"
+    ? " (quoted by Alibaba Cloud)"
+    : "\n_From the bot's price list: Alibaba Cloud could not quote it just now; the account may charge otherwise._";
 }
 
 export interface RenewModalInput {
@@ -67,7 +80,11 @@ function hint(text: string): KnownBlock {
 export function renewModal(input: RenewModalInput): ModalView {
   const selected = input.choices.find((c) => c.instance.id === input.selectedId);
   const blocks: KnownBlock[] = [
-    section("Renew a Dedicated KMS instance. The price is taken from your prepaid balance."),
+    section(
+      "provider" in input.summary && input.summary.provider === "alibaba"
+        ? "Renew a Dedicated KMS instance on the Alibaba Cloud account. The price is paid from the account's balance."
+        : "Renew a Dedicated KMS instance. The price is taken from your prepaid balance.",
+    ),
     ...(selected
       ? [hint(`${escapeText(selected.instance.name)} · ${selected.instance.site}`)]
       : []),

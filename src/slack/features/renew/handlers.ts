@@ -1,10 +1,9 @@
 import type { ModalView } from "@slack/types";
-import { type BillingContext, userActor } from "../../../billing/context.js";
+import { userActor } from "../../../billing/context.js";
 import { isBillingError } from "../../../billing/errors.js";
-import { quoteRenewal, renew } from "../../../billing/orders.js";
 import { buyNow, confirmOrder, orderText } from "../../kit/buy-now.js";
 import { modalChoices } from "../../kit/choices.js";
-import type { ActionArgs, FeatureDeps, SubmitArgs } from "../../kit/deps.js";
+import type { ActionArgs, Billing, FeatureDeps, SubmitArgs } from "../../kit/deps.js";
 import { malformedButton, userMessage } from "../../kit/errors.js";
 import { TERMS } from "../../kit/form.js";
 import { instanceId } from "../../kit/ids.js";
@@ -22,13 +21,13 @@ import {
 const TERMS_REQUIRED = "Please read and accept the Dedicated KMS Terms of Service.";
 
 async function renewSummary(
-  billing: BillingContext,
+  { billing, provider }: Billing,
   id: string | undefined,
   months: number,
 ): Promise<RenewSummary> {
   if (!id) return { none: true };
   try {
-    return { quote: await quoteRenewal(billing, id, months) };
+    return { quote: await provider.quoteRenewal(billing, id, months), provider: provider.kind };
   } catch (error) {
     if (isBillingError(error)) return { problem: error.message };
     throw error;
@@ -40,17 +39,17 @@ async function renewSummary(
  * unknown or released is refused; when drawing it again, the summary says what is wrong.
  */
 export async function buildRenewModal(
-  billing: BillingContext,
+  on: Billing,
   id: string | undefined,
   months = 1,
   redraw?: { strict?: boolean; termsAccepted?: boolean; problem?: string },
 ): Promise<ModalView> {
-  const choices = await modalChoices(billing, id, redraw?.strict ?? !redraw);
+  const choices = await modalChoices(on.billing, id, redraw?.strict ?? !redraw);
   return renewModal({
     choices,
     selectedId: id,
     months,
-    summary: await renewSummary(billing, id, months),
+    summary: await renewSummary(on, id, months),
     termsAccepted: redraw?.termsAccepted,
     problem: redraw?.problem,
   });
@@ -61,12 +60,14 @@ function fieldFor(error: unknown): string {
   if (!isBillingError(error)) return RENEW_INSTANCE.block;
   const f = error.failure;
   if (f.code === "INSUFFICIENT_BALANCE" || f.code === "PRICE_CHANGED") return RENEW_PERIOD.block;
+  // Sent, answer lost: Buy Now again retries the same order with the same ClientToken.
+  if (f.code === "RENEWAL_PENDING" || f.code === "ACCOUNT_UNAVAILABLE") return RENEW_PERIOD.block;
   if (f.code === "INVALID_INPUT" && f.field === "period") return RENEW_PERIOD.block;
   return RENEW_INSTANCE.block;
 }
 
 export function renewHandlers(deps: FeatureDeps) {
-  const { billing } = deps;
+  const { billing, provider } = deps;
   return {
     /** Renew buttons (status, App Home, warnings): the modal for the button's instance. */
     async openFromButton({ ack, body, action, client, respond, logger }: ActionArgs) {
@@ -74,7 +75,7 @@ export function renewHandlers(deps: FeatureDeps) {
       const value = action.type === "button" ? instanceId.safeParse(action.value) : undefined;
       try {
         if (!value?.success) throw malformedButton("Renew");
-        const view = await buildRenewModal(billing, value.data);
+        const view = await buildRenewModal(deps, value.data);
         await openModal(client, body.trigger_id, view, "click Renew again");
       } catch (error) {
         await tellClicker(client, body, respond, userMessage(error, logger), logger);
@@ -86,7 +87,7 @@ export function renewHandlers(deps: FeatureDeps) {
       await ack();
       if (!body.view) return;
       const state = readRenewState(body.view.state.values);
-      const view = await buildRenewModal(billing, state.instanceId, state.months ?? 1, {
+      const view = await buildRenewModal(deps, state.instanceId, state.months ?? 1, {
         strict: false,
       });
       await redrawModal(client, body.view, view, logger);
@@ -108,16 +109,16 @@ export function renewHandlers(deps: FeatureDeps) {
       await answerSubmission({ ack, client, logger, viewId: view.id, userId }, async () => {
         try {
           const r = await buyNow(shownUnitCents(view.private_metadata, id, months), {
-            check: () => quoteRenewal(billing, id, months),
+            check: () => provider.quoteRenewal(billing, id, months),
             charge: (unitCents) =>
-              renew(billing, userActor(userId), {
+              provider.renew(billing, userActor(userId), {
                 instanceId: id,
                 months,
                 idempotencyKey: `renew:${view.id}`,
                 expectedUnitCents: unitCents,
               }),
             redraw: (problem) =>
-              buildRenewModal(billing, id, months, { strict: false, termsAccepted: true, problem }),
+              buildRenewModal(deps, id, months, { strict: false, termsAccepted: true, problem }),
           });
           if ("redraw" in r) return r;
           const { order } = r;

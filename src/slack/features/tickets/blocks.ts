@@ -1,5 +1,5 @@
 import type { Button, KnownBlock, ModalView } from "@slack/types";
-import { deciderName, ticketLabel } from "../../../billing/errors.js";
+import { deciderName, orderLabelOf, ticketLabel } from "../../../billing/errors.js";
 import { formatUsd } from "../../../billing/money.js";
 import type { RefundEstimate } from "../../../billing/refunds.js";
 import type { TicketRow } from "../../../billing/types.js";
@@ -167,4 +167,21 @@ export function readRejectReason(values: unknown): string | undefined {
 export function rejectedTicketId(metadata: string): number | undefined {
   const id = rowId.safeParse(metadata);
   return id.success ? id.data : undefined;
+}
+
+/**
+ * KMS_PROVIDER=alibaba: what the approving admin submits to Alibaba Cloud (the refund itself is
+ * decided there): the instance, the orders and the amounts by the seed's rule.
+ */
+export function accountRefundRequest(ticket: TicketRow, refund: RefundEstimate): string {
+  const lines = refund.lines.map(
+    (l) =>
+      `• ${orderLabelOf(l.orderId)} (${l.kind === "pending_renewal" ? "renewal not yet started" : "unused share of the current period"}, ${slackDate(l.periodStart, false)} to ${slackDate(l.periodEnd, false)}): paid ${formatUsd(l.paidCents)}, refund ${formatUsd(l.cents)}`,
+  );
+  return [
+    `:memo: ${ticketLabel(ticket.id)} is approved. Submit the unsubscription to Alibaba Cloud (console: Expenses and Costs, or a ticket), which decides the refund:`,
+    `*Instance:* ${ticket.instance_id}`,
+    ...(lines.length > 0 ? ["*Orders:*", ...lines] : ["*Orders:* none refundable under the rule."]),
+    `*Estimated refund:* ${formatUsd(refund.totalCents)}`,
+  ].join("\n");
 }

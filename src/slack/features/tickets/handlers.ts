@@ -1,10 +1,9 @@
 import type { Logger } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { requireAdmin } from "../../../billing/admins.js";
-import { type BillingContext, userActor } from "../../../billing/context.js";
+import { userActor } from "../../../billing/context.js";
 import { BillingError, ticketLabel } from "../../../billing/errors.js";
 import { formatUsd } from "../../../billing/money.js";
-import { estimateRefund } from "../../../billing/refunds.js";
 import {
   approveTicket,
   openTicket,
@@ -15,12 +14,13 @@ import {
 import type { TicketRow } from "../../../billing/types.js";
 import { escapeText, slackDate } from "../../kit/blocks.js";
 import type { Invocation, Reply } from "../../kit/command.js";
-import type { ActionArgs, FeatureDeps, SubmitArgs } from "../../kit/deps.js";
+import type { ActionArgs, Billing, FeatureDeps, SubmitArgs } from "../../kit/deps.js";
 import { slackErrorCode, userMessage } from "../../kit/errors.js";
 import { rowId } from "../../kit/ids.js";
 import { openModal, tellByDm, tellClicker } from "../../kit/slack.js";
 import { answerSubmission } from "../../kit/submit.js";
 import {
+  accountRefundRequest,
   REJECT_REASON,
   readRejectReason,
   rejectedTicketId,
@@ -44,14 +44,14 @@ function buttonTicket(action: ActionArgs["action"]): number {
 /** Shows the ticket's current state in its support-channel message. */
 async function refreshSupportMessage(
   client: WebClient,
-  billing: BillingContext,
+  { billing, provider }: Billing,
   ticket: TicketRow,
   logger: Logger,
 ): Promise<void> {
   if (!ticket.support_channel || !ticket.support_ts) return;
   const estimate =
     ticket.status === "open"
-      ? await estimateRefund(billing, ticket.instance_id).catch(() => undefined)
+      ? await provider.estimateRefund(billing, ticket.instance_id).catch(() => undefined)
       : undefined;
   const message = supportMessage(ticket, estimate);
   await client.chat
@@ -76,7 +76,8 @@ export async function listTickets({ billing, actor, userId }: Invocation): Promi
 }
 
 export function ticketHandlers(deps: FeatureDeps) {
-  const { billing } = deps;
+  const { billing, provider } = deps;
+  const account = provider.kind === "alibaba";
   return {
     async approve({ ack, body, action, client, respond, logger }: ActionArgs) {
       await ack();
@@ -87,17 +88,23 @@ export function ticketHandlers(deps: FeatureDeps) {
           userActor(approver),
           buttonTicket(action),
         );
-        await refreshSupportMessage(client, billing, ticket, logger);
+        await refreshSupportMessage(client, deps, ticket, logger);
         const outcome =
           result.refund.outcome === "released"
             ? `${ticket.instance_id} is released.`
             : `${ticket.instance_id} keeps running until ${slackDate(result.refund.expiresAfter)} and no longer auto-renews.`;
+        const refunded = account
+          ? `Alibaba Cloud decides the refund (estimated ${formatUsd(result.refund.totalCents)}) on the request the admin submits to it.`
+          : `${formatUsd(result.refund.totalCents)} refunded to the balance (now ${formatUsd(result.balanceAfterCents)}).`;
         await tellByDm(
           client,
           ticket.requester,
-          `:white_check_mark: ${ticketLabel(ticket.id)} was approved by <@${approver}>: ${formatUsd(result.refund.totalCents)} refunded to the balance (now ${formatUsd(result.balanceAfterCents)}). ${outcome}`,
+          `:white_check_mark: ${ticketLabel(ticket.id)} was approved by <@${approver}>: ${refunded} ${outcome}`,
           logger,
         );
+        // With the account, the admin submits the unsubscription to Alibaba Cloud.
+        if (account)
+          await tellByDm(client, approver, accountRefundRequest(ticket, result.refund), logger);
         await deps.refreshHome(client, approver, logger);
       } catch (error) {
         await tellClicker(client, body, respond, userMessage(error, logger), logger);
@@ -123,7 +130,7 @@ export function ticketHandlers(deps: FeatureDeps) {
       let text: string;
       try {
         const ticket = await withdrawTicket(billing, userActor(body.user.id), buttonTicket(action));
-        await refreshSupportMessage(client, billing, ticket, logger);
+        await refreshSupportMessage(client, deps, ticket, logger);
         text = `${ticketLabel(ticket.id)} is withdrawn; nothing was changed on ${ticket.instance_id}.`;
       } catch (error) {
         text = userMessage(error, logger);
@@ -134,7 +141,8 @@ export function ticketHandlers(deps: FeatureDeps) {
 }
 
 /** The reject modal's reason: the ticket is closed and the requester told why. */
-export function rejectSubmitHandler({ billing }: FeatureDeps) {
+export function rejectSubmitHandler(deps: FeatureDeps) {
+  const { billing } = deps;
   return async ({ ack, body, view, client, logger }: SubmitArgs) => {
     const id = rejectedTicketId(view.private_metadata);
     const reason = readRejectReason(view.state.values)?.trim();
@@ -149,7 +157,7 @@ export function rejectSubmitHandler({ billing }: FeatureDeps) {
         return {
           done: `${ticketLabel(ticket.id)} is rejected.`,
           after: async () => {
-            await refreshSupportMessage(client, billing, ticket, logger);
+            await refreshSupportMessage(client, deps, ticket, logger);
             await tellByDm(
               client,
               ticket.requester,

@@ -24,29 +24,30 @@ export const REFUND_RULE =
   "Pending renewal orders (paid, not yet started) are refunded in full; a disabled instance also gets the unused share of its current period, by the second. Refunds go back to the prepaid balance.";
 
 /** What approving will do and the refund, line by line, in words. */
-export function estimateText(e: RefundEstimate, instanceId: string): string {
+export function estimateText(
+  e: RefundEstimate & { estimate?: boolean },
+  instanceId: string,
+): string {
+  const caveat = e.estimate
+    ? "_An estimate from the account's data: Alibaba Cloud decides the refund on the request the admin submits to it._"
+    : "_Recomputed when an admin approves; it may differ._";
   const happens =
     e.outcome === "released"
       ? `*What will happen:* ${instanceId} is released at once; it can't be renewed afterwards.`
       : `*What will happen:* pending renewals are cancelled; ${instanceId} keeps running until ${slackDate(e.expiresAfter)} and stops auto-renewing.`;
   if (e.totalCents === 0) {
-    return `${happens}\n:information_source: *Nothing is refundable.* ${e.nothingBecause ?? ""}\n_Rule: ${REFUND_RULE}_ You can still file a plain request.`;
+    return `${happens}\n:information_source: *Nothing is refundable${e.estimate ? " (estimate)" : ""}.* ${e.nothingBecause ?? ""}\n_Rule: ${REFUND_RULE}_ You can still file a plain request.`;
   }
   const lines = e.lines.map((l) =>
     l.kind === "pending_renewal"
       ? `• ${orderLabel(l.orderId)} pending renewal (${slackDate(l.periodStart, false)} to ${slackDate(l.periodEnd, false)}): ${formatUsd(l.cents)} of ${formatUsd(l.paidCents)}`
       : `• ${orderLabel(l.orderId)} unused share of the current period (until ${slackDate(l.periodEnd, false)}): ${formatUsd(l.cents)} of ${formatUsd(l.paidCents)}`,
   );
-  return [
-    happens,
-    `*Refund estimate: ${formatUsd(e.totalCents)}*`,
-    ...lines,
-    "_Recomputed when an admin approves; it may differ._",
-  ].join("\n");
+  return [happens, `*Refund estimate: ${formatUsd(e.totalCents)}*`, ...lines, caveat].join("\n");
 }
 
 export type UnsubSummary =
-  | { estimate: RefundEstimate; openTicket?: TicketRow }
+  | { estimate: RefundEstimate & { estimate?: boolean }; openTicket?: TicketRow }
   | { problem: string }
   | { none: true };
 

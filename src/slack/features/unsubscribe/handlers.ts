@@ -1,13 +1,11 @@
 import type { ModalView } from "@slack/types";
-import type { BillingContext } from "../../../billing/context.js";
 import { isBillingError, ticketLabel } from "../../../billing/errors.js";
 import { formatUsd } from "../../../billing/money.js";
-import { estimateRefund } from "../../../billing/refunds.js";
 import { fileTicket, openTicketOf, recordSupportMessage } from "../../../billing/tickets.js";
 import { escapeText } from "../../kit/blocks.js";
 import { ANY_INSTANCE } from "../../kit/buttons.js";
 import { modalChoices } from "../../kit/choices.js";
-import type { ActionArgs, FeatureDeps, SubmitArgs } from "../../kit/deps.js";
+import type { ActionArgs, Billing, FeatureDeps, SubmitArgs } from "../../kit/deps.js";
 import { malformedButton, userMessage } from "../../kit/errors.js";
 import { instanceId } from "../../kit/ids.js";
 import { openModal, postInChannel, redrawModal, tellByDm, tellClicker } from "../../kit/slack.js";
@@ -23,7 +21,7 @@ import {
 
 /** The unsubscribe modal with the refund estimate of the chosen instance. */
 export async function buildUnsubscribeModal(
-  billing: BillingContext,
+  { billing, provider }: Billing,
   id?: string,
   strict = true,
 ): Promise<ModalView> {
@@ -31,7 +29,7 @@ export async function buildUnsubscribeModal(
   let summary: UnsubSummary = { none: true };
   if (id !== undefined) {
     try {
-      const estimate = await estimateRefund(billing, id);
+      const estimate = await provider.estimateRefund(billing, id);
       summary = { estimate, openTicket: await openTicketOf(billing, id) };
     } catch (error) {
       if (!isBillingError(error)) throw error;
@@ -85,7 +83,7 @@ export function unsubscribeHandlers(deps: FeatureDeps) {
         const raw = action.type === "button" ? action.value : undefined;
         const value = instanceId.safeParse(raw);
         if (raw !== ANY_INSTANCE && !value.success) throw malformedButton("Unsubscribe");
-        const view = await buildUnsubscribeModal(billing, value.data);
+        const view = await buildUnsubscribeModal(deps, value.data);
         await openModal(client, body.trigger_id, view, "click again");
       } catch (error) {
         await tellClicker(client, body, respond, userMessage(error, logger), logger);
@@ -97,7 +95,7 @@ export function unsubscribeHandlers(deps: FeatureDeps) {
       await ack();
       if (!body.view) return;
       const state = readUnsubscribeState(body.view.state.values);
-      const view = await buildUnsubscribeModal(billing, state.instanceId, false);
+      const view = await buildUnsubscribeModal(deps, state.instanceId, false);
       await redrawModal(client, body.view, view, logger);
     },
 

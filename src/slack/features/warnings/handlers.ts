@@ -17,7 +17,7 @@ const snoozeValue = /^(1d|3d|next):(\d{1,12})$/;
 type Respond = ActionArgs["respond"];
 
 /** Snooze and Won't renew on timer warnings: re-checked against the database, then the message shows who did what. */
-export function warningHandlers({ billing, config }: FeatureDeps) {
+export function warningHandlers({ billing, config, provider }: FeatureDeps) {
   const tell = (respond: Respond, text: string) =>
     respond({ response_type: "ephemeral", replace_original: false, text }).catch(() => undefined);
 
@@ -36,7 +36,7 @@ export function warningHandlers({ billing, config }: FeatureDeps) {
         return;
       }
       const note = await apply(warning);
-      const facts = await warningFacts(billing, warning);
+      const facts = await warningFacts(billing, warning, provider.balance);
       if (!facts) return;
       const message = warningMessage({ ...facts, actedOn: note });
       await client.chat
