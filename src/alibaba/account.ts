@@ -1,9 +1,9 @@
 import { audit, isAdmin, listAdmins } from "../billing/admins.js";
+import { checkPeriod } from "../billing/charge.js";
 import type { Actor, BillingContext } from "../billing/context.js";
 import { BillingError } from "../billing/errors.js";
 import { lifecycleOf } from "../billing/lifecycle.js";
 import { renewalPeriod } from "../billing/orders.js";
-import { isPeriod, type PeriodMonths } from "../billing/periods.js";
 import type { ProviderQuote } from "../billing/provider.js";
 import { transaction } from "../store/db.js";
 import { getInstance, lockInstance, updateInstance } from "../store/instances.js";
@@ -80,17 +80,6 @@ export function freshBalance(ctx: BillingContext, deps: AccountDeps): Promise<nu
   return accountBalance(ctx, deps);
 }
 
-export function checkMonths(months: number): PeriodMonths {
-  if (!isPeriod(months)) {
-    throw new BillingError({
-      code: "INVALID_INPUT",
-      field: "period",
-      problem: `${months} months is not on sale`,
-    });
-  }
-  return months;
-}
-
 /**
  * The price of renewing `instanceId` for `months` from `GetSubscriptionPrice` (OrderType
  * Renewal), with the account's balance. When the quote can't be had, the local catalogue's
@@ -102,7 +91,7 @@ export async function quoteOnAccount(
   instanceId: string,
   months: number,
 ): Promise<ProviderQuote> {
-  const period = checkMonths(months);
+  const period = checkPeriod(months);
   const instance = await getInstance({ tx: ctx.db }, instanceId);
   if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
   const now = ctx.clock();
@@ -155,7 +144,7 @@ export async function setAutoRenewOnAccount(
   instanceId: string,
   months: number | null,
 ): Promise<InstanceRow> {
-  if (months !== null) checkMonths(months);
+  if (months !== null) checkPeriod(months);
   const instance = await getInstance({ tx: ctx.db }, instanceId);
   if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
   await requireAdminOrOwner(ctx, actor, instance);

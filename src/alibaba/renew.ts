@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { audit } from "../billing/admins.js";
+import { checkPeriod } from "../billing/charge.js";
 import { type Actor, actorId, type BillingContext, userActor } from "../billing/context.js";
 import { BillingError } from "../billing/errors.js";
 import { lifecycleOf } from "../billing/lifecycle.js";
@@ -15,7 +16,7 @@ import {
   settleSubmittedOrder,
 } from "../store/orders.js";
 import type { OrderRow } from "../store/rows.js";
-import { type AccountDeps, checkMonths, freshBalance, quoteOnAccount } from "./account.js";
+import { type AccountDeps, freshBalance, quoteOnAccount } from "./account.js";
 import { BssError } from "./client.js";
 
 /**
@@ -36,7 +37,7 @@ async function submitOrder(
   input: RenewInput,
   key: string,
 ): Promise<OrderRow> {
-  const months = checkMonths(input.months);
+  const months = checkPeriod(input.months);
   const quote = await quoteOnAccount(ctx, deps, input.instanceId, months);
   if (input.expectedUnitCents !== undefined && input.expectedUnitCents !== quote.unitCents) {
     throw new BillingError({
