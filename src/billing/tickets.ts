@@ -133,7 +133,7 @@ export async function openTicket(ctx: BillingContext, id: number): Promise<Ticke
   return lockOpen(ctx.db, id, false);
 }
 
-async function lockOpen(tx: Db, id: number, lock = true): Promise<TicketRow> {
+export async function lockOpen(tx: Db, id: number, lock = true): Promise<TicketRow> {
   const ticket = lock ? await lockTicket({ tx }, id) : await getTicket({ tx }, id);
   if (!ticket) throw new BillingError({ code: "NOT_FOUND", entity: "ticket", id: ticketLabel(id) });
   if (ticket.status !== "open") {

@@ -60,6 +60,8 @@ export async function closeTicket(
     at: number;
     note: string | null;
     refundedCents?: number;
+    /** The refund estimate as of the decision (replaces the one made at filing). */
+    estimateCents?: number;
   },
 ): Promise<boolean> {
   const changed = await tx("tickets")
@@ -71,8 +73,25 @@ export async function closeTicket(
       decided_at: close.at,
       decision_note: close.note,
       refunded_cents: close.refundedCents ?? null,
+      ...(close.estimateCents === undefined ? {} : { estimate_cents: close.estimateCents }),
       updated_at: close.at,
     });
+  return changed === 1;
+}
+
+/**
+ * Records the refund of an approved ticket awaiting it (KMS_PROVIDER=alibaba). The
+ * `refunded_cents IS NULL` condition makes a second mark change nothing: returns false then.
+ */
+export async function setTicketRefunded(
+  { tx }: StoreCtx,
+  id: number,
+  refund: { cents: number; at: number },
+): Promise<boolean> {
+  const changed = await tx("tickets")
+    .where({ id, status: "approved" })
+    .whereNull("refunded_cents")
+    .update({ refunded_cents: refund.cents, updated_at: refund.at });
   return changed === 1;
 }
 

@@ -4,13 +4,16 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { balance } from "../../src/billing/account.js";
 import { RENEW_PERIOD, RENEW_VIEW } from "../../src/slack/features/renew/blocks.js";
-import { APPROVE_TICKET } from "../../src/slack/features/tickets/blocks.js";
+import { APPROVE_TICKET, MARK_REFUNDED } from "../../src/slack/features/tickets/blocks.js";
 import {
   UNSUB_INSTANCE,
   UNSUB_REASON,
   UNSUB_VIEW,
 } from "../../src/slack/features/unsubscribe/blocks.js";
-import { listOrdersByStatus } from "../../src/store/orders.js";
+import { getInstance } from "../../src/store/instances.js";
+import { ledgerSum } from "../../src/store/ledger.js";
+import { listOrders, listOrdersByStatus } from "../../src/store/orders.js";
+import { getTicket } from "../../src/store/tickets.js";
 import { accountFleet, alibabaEnv } from "../helpers/alibaba.js";
 import { ALERT_CHANNEL, MEMBER_ID, shown, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, T0 } from "../helpers/billing.js";
@@ -200,7 +203,27 @@ describe.each(DATABASES)("Alibaba Cloud mode in Slack (%s)", (db) => {
   describe("unsubscribing", () => {
     beforeEach(() => start());
 
-    it("shows the refund as an estimate; approval tells the admin what to submit to Alibaba Cloud", async () => {
+    /** Clicks `actionId` on the ticket's post in the support channel, as `userId`. */
+    const clickPost = (
+      actionId: string,
+      userId: string,
+      post: { args: Record<string, unknown>; response?: Record<string, unknown> },
+    ) =>
+      s.click({
+        actionId,
+        channelId: ALERT_CHANNEL,
+        userId,
+        message: {
+          type: "message",
+          user: "U0KMSBOT",
+          bot_id: "B0KMSBOT",
+          text: post.args.text,
+          ts: post.response?.ts,
+          blocks: post.args.blocks,
+        },
+      });
+
+    it("shows the refund as an estimate; approval changes nothing locally and tells the admin what to submit; an admin marks it refunded once", async () => {
       // The modal showed the account's price for 3 months (after the period was changed).
       const view3 = {
         ...(await openRenew()),
@@ -220,19 +243,9 @@ describe.each(DATABASES)("Alibaba Cloud mode in Slack (%s)", (db) => {
         "chat.postMessage",
         (c) => c.args.channel === ALERT_CHANNEL && c.response?.ok === true,
       );
-      await s.click({
-        actionId: APPROVE_TICKET,
-        channelId: ALERT_CHANNEL,
-        userId: ADMIN,
-        message: {
-          type: "message",
-          user: "U0KMSBOT",
-          bot_id: "B0KMSBOT",
-          text: post.args.text,
-          ts: post.response?.ts,
-          blocks: post.args.blocks,
-        },
-      });
+      const ledgerBefore = await ledgerSum({ tx: s.db });
+      const instanceBefore = await getInstance({ tx: s.db }, ID);
+      await clickPost(APPROVE_TICKET, ADMIN, post);
       const told = await s.fake.waitFor(
         "chat.postMessage",
         (c) => c.args.channel === ADMIN && String(c.args.text).includes("Submit"),
@@ -240,12 +253,50 @@ describe.each(DATABASES)("Alibaba Cloud mode in Slack (%s)", (db) => {
       const words = String(told.args.text);
       expect(words).toContain(`*Instance:* ${ID}`);
       expect(words).toContain("ORD-");
+      expect(words).toContain("Alibaba Cloud OrderId");
       expect(words).toContain("USD 4,500.00");
       const requester = await s.fake.waitFor(
         "chat.postMessage",
         (c) => c.args.channel === MEMBER_ID && String(c.args.text).includes("approved"),
       );
       expect(String(requester.args.text)).toContain("Alibaba Cloud decides the refund");
+      // Nothing changed locally: no refund in the ledger, the instance as the account has it.
+      expect(await ledgerSum({ tx: s.db })).toBe(ledgerBefore);
+      expect(await s.db("ledger").where({ kind: "refund" })).toHaveLength(0);
+      expect((await listOrders({ tx: s.db }, ID)).every((o) => o.refunded_cents === 0)).toBe(true);
+      expect(await getInstance({ tx: s.db }, ID)).toEqual(instanceBefore);
+      const ts = post.response?.ts;
+      const approved = await s.fake.waitFor("chat.update", (c) => c.args.ts === ts);
+      expect(shown(approved.args)).toContain("Approved: submit the refund to Alibaba Cloud");
+      expect(JSON.stringify(approved.args.blocks)).toContain(`"action_id":"${MARK_REFUNDED}"`);
+      const ticketId = Number(String(post.args.text).match(/TKT-(\d+)/)?.[1]);
+      const ticket = await getTicket({ tx: s.db }, ticketId);
+      expect(ticket).toMatchObject({ status: "approved", decided_by: ADMIN, refunded_cents: null });
+      expect(ticket?.estimate_cents).toBe(450_000);
+
+      // A member can't mark it refunded.
+      await clickPost(MARK_REFUNDED, MEMBER_ID, approved);
+      const refusal = await s.fake.waitForResponse((r) => String(r.body.text).includes("Only"));
+      expect(String(refusal.body.text)).toContain("mark unsubscribe tickets refunded");
+      expect((await getTicket({ tx: s.db }, ticketId))?.refunded_cents).toBeNull();
+
+      // An admin's double click marks it once and tells the requester once.
+      await clickPost(MARK_REFUNDED, ADMIN, approved);
+      await clickPost(MARK_REFUNDED, ADMIN, approved);
+      await s.fake.waitForResponse((r) => String(r.body.text).includes("is marked refunded"));
+      await s.fake.waitForResponse((r) => String(r.body.text).includes("already marked refunded"));
+      expect((await getTicket({ tx: s.db }, ticketId))?.refunded_cents).toBe(450_000);
+      expect(dmsTo(MEMBER_ID).filter((t) => t.includes("Alibaba Cloud refunded"))).toEqual([
+        expect.stringContaining("USD 4,500.00"),
+      ]);
+      const marked = s.fake
+        .callsTo("chat.update")
+        .filter(
+          (c) =>
+            c.args.ts === ts && shown(c.args).includes("refunded *USD 4,500.00* by Alibaba Cloud"),
+        );
+      expect(marked).toHaveLength(1);
+      expect(await s.db("ledger").where({ kind: "refund" })).toHaveLength(0);
     });
   });
 

@@ -1,4 +1,5 @@
 import type { Button, KnownBlock, ModalView } from "@slack/types";
+import { awaitingRefund } from "../../../billing/account-tickets.js";
 import { deciderName, orderLabelOf, ticketLabel } from "../../../billing/errors.js";
 import { formatUsd } from "../../../billing/money.js";
 import type { RefundEstimate } from "../../../billing/refunds.js";
@@ -24,6 +25,8 @@ export const REJECT_REASON = { block: "reject_reason", action: "reject_reason_in
 export const APPROVE_TICKET = "ticket_approve";
 export const REJECT_TICKET = "ticket_reject";
 export const WITHDRAW_TICKET = "ticket_withdraw";
+/** KMS_PROVIDER=alibaba: an admin confirms Alibaba Cloud refunded an approved ticket. */
+export const MARK_REFUNDED = "ticket_mark_refunded";
 
 function ticketButton(
   actionId: string,
@@ -51,6 +54,7 @@ const STATUS_TEXT = {
 export function supportMessage(
   ticket: TicketRow,
   estimate: RefundEstimate | undefined,
+  account = false,
 ): { text: string; blocks: KnownBlock[] } {
   const label = ticketLabel(ticket.id);
   const text = `${label}: <@${ticket.requester}> asks to unsubscribe ${ticket.instance_id} (${STATUS_TEXT[ticket.status]})`;
@@ -69,6 +73,19 @@ export function supportMessage(
         ticketButton(REJECT_TICKET, "Reject", ticket.id, "danger"),
       ],
     });
+  } else if (awaitingRefund(ticket)) {
+    blocks.push(
+      section(
+        `:memo: Approved: submit the refund to Alibaba Cloud. Approved by ${deciderName(ticket.decided_by ?? "")} ${slackDate(ticket.decided_at ?? 0)}; estimated refund *${formatUsd(ticket.estimate_cents)}*. Admins: mark it refunded once Alibaba Cloud has refunded.`,
+      ),
+      { type: "actions", elements: [ticketButton(MARK_REFUNDED, "Mark refunded", ticket.id)] },
+    );
+  } else if (ticket.status === "approved" && account) {
+    blocks.push(
+      section(
+        `:white_check_mark: Approved by ${deciderName(ticket.decided_by ?? "")} ${slackDate(ticket.decided_at ?? 0)}; refunded *${formatUsd(ticket.refunded_cents ?? 0)}* by Alibaba Cloud.`,
+      ),
+    );
   } else if (ticket.status === "approved") {
     blocks.push(
       section(
@@ -173,15 +190,24 @@ export function rejectedTicketId(metadata: string): number | undefined {
  * KMS_PROVIDER=alibaba: what the approving admin submits to Alibaba Cloud (the refund itself is
  * decided there): the instance, the orders and the amounts by the seed's rule.
  */
-export function accountRefundRequest(ticket: TicketRow, refund: RefundEstimate): string {
+export function accountRefundRequest(
+  ticket: TicketRow,
+  refund: RefundEstimate,
+  accountOrderIds: Record<number, string | null> = {},
+): string {
+  const orderName = (id: number) => {
+    const theirs = accountOrderIds[id];
+    return theirs ? `${orderLabelOf(id)} (Alibaba Cloud OrderId ${theirs})` : orderLabelOf(id);
+  };
   const lines = refund.lines.map(
     (l) =>
-      `• ${orderLabelOf(l.orderId)} (${l.kind === "pending_renewal" ? "renewal not yet started" : "unused share of the current period"}, ${slackDate(l.periodStart, false)} to ${slackDate(l.periodEnd, false)}): paid ${formatUsd(l.paidCents)}, refund ${formatUsd(l.cents)}`,
+      `• ${orderName(l.orderId)} (${l.kind === "pending_renewal" ? "renewal not yet started" : "unused share of the current period"}, ${slackDate(l.periodStart, false)} to ${slackDate(l.periodEnd, false)}): paid ${formatUsd(l.paidCents)}, refund ${formatUsd(l.cents)}`,
   );
   return [
     `:memo: ${ticketLabel(ticket.id)} is approved. Submit the unsubscription to Alibaba Cloud (console: Expenses and Costs, or a ticket), which decides the refund:`,
     `*Instance:* ${ticket.instance_id}`,
     ...(lines.length > 0 ? ["*Orders:*", ...lines] : ["*Orders:* none refundable under the rule."]),
     `*Estimated refund:* ${formatUsd(refund.totalCents)}`,
+    "Once Alibaba Cloud has refunded, click *Mark refunded* on the ticket's post in the support channel.",
   ].join("\n");
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { approveForAccount, markTicketRefunded } from "../../../billing/account-tickets.js";
 import { requireAdmin } from "../../../billing/admins.js";
 import { userActor } from "../../../billing/context.js";
 import { BillingError, ticketLabel } from "../../../billing/errors.js";
@@ -53,7 +54,7 @@ async function refreshSupportMessage(
     ticket.status === "open"
       ? await provider.estimateRefund(billing, ticket.instance_id).catch(() => undefined)
       : undefined;
-  const message = supportMessage(ticket, estimate);
+  const message = supportMessage(ticket, estimate, provider.kind === "alibaba");
   await client.chat
     .update({
       channel: ticket.support_channel,
@@ -79,7 +80,9 @@ export function ticketHandlers(deps: FeatureDeps) {
   const { billing, provider } = deps;
   const account = provider.kind === "alibaba";
   return {
-    async approve({ ack, body, action, client, respond, logger }: ActionArgs) {
+    async approve(args: ActionArgs) {
+      if (account) return approveOnAccount(deps, args);
+      const { ack, body, action, client, respond, logger } = args;
       await ack();
       try {
         const approver = body.user.id;
@@ -93,22 +96,42 @@ export function ticketHandlers(deps: FeatureDeps) {
           result.refund.outcome === "released"
             ? `${ticket.instance_id} is released.`
             : `${ticket.instance_id} keeps running until ${slackDate(result.refund.expiresAfter)} and no longer auto-renews.`;
-        const refunded = account
-          ? `Alibaba Cloud decides the refund (estimated ${formatUsd(result.refund.totalCents)}) on the request the admin submits to it.`
-          : `${formatUsd(result.refund.totalCents)} refunded to the balance (now ${formatUsd(result.balanceAfterCents)}).`;
         await tellByDm(
           client,
           ticket.requester,
-          `:white_check_mark: ${ticketLabel(ticket.id)} was approved by <@${approver}>: ${refunded} ${outcome}`,
+          `:white_check_mark: ${ticketLabel(ticket.id)} was approved by <@${approver}>: ${formatUsd(result.refund.totalCents)} refunded to the balance (now ${formatUsd(result.balanceAfterCents)}). ${outcome}`,
           logger,
         );
-        // With the account, the admin submits the unsubscription to Alibaba Cloud.
-        if (account)
-          await tellByDm(client, approver, accountRefundRequest(ticket, result.refund), logger);
         await deps.refreshHome(client, approver, logger);
       } catch (error) {
         await tellClicker(client, body, respond, userMessage(error, logger), logger);
       }
+    },
+
+    /** KMS_PROVIDER=alibaba: an admin confirms Alibaba Cloud refunded; the requester is told once. */
+    async markRefunded({ ack, body, action, client, respond, logger }: ActionArgs) {
+      await ack();
+      let text: string;
+      try {
+        const id = buttonTicket(action);
+        const { ticket, marked } = await markTicketRefunded(billing, userActor(body.user.id), id);
+        const amount = formatUsd(ticket.refunded_cents ?? 0);
+        if (marked) {
+          await refreshSupportMessage(client, deps, ticket, logger);
+          await tellByDm(
+            client,
+            ticket.requester,
+            `:moneybag: ${ticketLabel(id)} (unsubscribe ${ticket.instance_id}): Alibaba Cloud refunded ${amount}, confirmed by <@${body.user.id}>.`,
+            logger,
+          );
+        }
+        text = marked
+          ? `${ticketLabel(id)} is marked refunded (${amount}).`
+          : `${ticketLabel(id)} was already marked refunded (${amount}); nothing changed.`;
+      } catch (error) {
+        text = userMessage(error, logger);
+      }
+      await tellClicker(client, body, respond, text, logger);
     },
 
     /** Reject asks for a reason first, in a modal. */
@@ -138,6 +161,37 @@ export function ticketHandlers(deps: FeatureDeps) {
       await tellClicker(client, body, respond, text, logger);
     },
   };
+}
+
+/** KMS_PROVIDER=alibaba: records the approval; the admin is told what to submit to the account. */
+async function approveOnAccount(deps: FeatureDeps, args: ActionArgs): Promise<void> {
+  const { ack, body, action, client, respond, logger } = args;
+  await ack();
+  try {
+    const approver = body.user.id;
+    const approval = await approveForAccount(
+      deps.billing,
+      userActor(approver),
+      buttonTicket(action),
+    );
+    const { ticket, refund } = approval;
+    await refreshSupportMessage(client, deps, ticket, logger);
+    await tellByDm(
+      client,
+      ticket.requester,
+      `:white_check_mark: ${ticketLabel(ticket.id)} was approved by <@${approver}>: Alibaba Cloud decides the refund (estimated ${formatUsd(refund.totalCents)}) on the request the admin submits to it; you'll be told when it is refunded.`,
+      logger,
+    );
+    await tellByDm(
+      client,
+      approver,
+      accountRefundRequest(ticket, refund, approval.accountOrderIds),
+      logger,
+    );
+    await deps.refreshHome(client, approver, logger);
+  } catch (error) {
+    await tellClicker(client, body, respond, userMessage(error, logger), logger);
+  }
 }
 
 /** The reject modal's reason: the ticket is closed and the requester told why. */

@@ -1,6 +1,12 @@
 import type { App, BlockAction } from "@slack/bolt";
 import type { FeatureDeps } from "../../kit/deps.js";
-import { APPROVE_TICKET, REJECT_TICKET, REJECT_VIEW, WITHDRAW_TICKET } from "./blocks.js";
+import {
+  APPROVE_TICKET,
+  MARK_REFUNDED,
+  REJECT_TICKET,
+  REJECT_VIEW,
+  WITHDRAW_TICKET,
+} from "./blocks.js";
 import { rejectSubmitHandler, ticketHandlers } from "./handlers.js";
 
 export function register(app: App, deps: FeatureDeps): void {
@@ -8,5 +14,6 @@ export function register(app: App, deps: FeatureDeps): void {
   app.action<BlockAction>(APPROVE_TICKET, h.approve);
   app.action<BlockAction>(REJECT_TICKET, h.rejectButton);
   app.action<BlockAction>(WITHDRAW_TICKET, h.withdraw);
+  app.action<BlockAction>(MARK_REFUNDED, h.markRefunded);
   app.view(REJECT_VIEW, rejectSubmitHandler(deps));
 }
