@@ -108,32 +108,6 @@ export function ticketHandlers(deps: FeatureDeps) {
       }
     },
 
-    /** KMS_PROVIDER=alibaba: an admin confirms Alibaba Cloud refunded; the requester is told once. */
-    async markRefunded({ ack, body, action, client, respond, logger }: ActionArgs) {
-      await ack();
-      let text: string;
-      try {
-        const id = buttonTicket(action);
-        const { ticket, marked } = await markTicketRefunded(billing, userActor(body.user.id), id);
-        const amount = formatUsd(ticket.refunded_cents ?? 0);
-        if (marked) {
-          await refreshSupportMessage(client, deps, ticket, logger);
-          await tellByDm(
-            client,
-            ticket.requester,
-            `:moneybag: ${ticketLabel(id)} (unsubscribe ${ticket.instance_id}): Alibaba Cloud refunded ${amount}, confirmed by <@${body.user.id}>.`,
-            logger,
-          );
-        }
-        text = marked
-          ? `${ticketLabel(id)} is marked refunded (${amount}).`
-          : `${ticketLabel(id)} was already marked refunded (${amount}); nothing changed.`;
-      } catch (error) {
-        text = userMessage(error, logger);
-      }
-      await tellClicker(client, body, respond, text, logger);
-    },
-
     /** Reject asks for a reason first, in a modal. */
     async rejectButton({ ack, body, action, client, respond, logger }: ActionArgs) {
       await ack();
@@ -192,6 +166,38 @@ async function approveOnAccount(deps: FeatureDeps, args: ActionArgs): Promise<vo
   } catch (error) {
     await tellClicker(client, body, respond, userMessage(error, logger), logger);
   }
+}
+
+/** KMS_PROVIDER=alibaba: an admin confirms Alibaba Cloud refunded; the requester is told once. */
+export function markRefundedHandler(deps: FeatureDeps) {
+  return async ({ ack, body, action, client, respond, logger }: ActionArgs) => {
+    await ack();
+    let text: string;
+    try {
+      const id = buttonTicket(action);
+      const { ticket, marked } = await markTicketRefunded(
+        deps.billing,
+        userActor(body.user.id),
+        id,
+      );
+      const amount = formatUsd(ticket.refunded_cents ?? 0);
+      if (marked) {
+        await refreshSupportMessage(client, deps, ticket, logger);
+        await tellByDm(
+          client,
+          ticket.requester,
+          `:moneybag: ${ticketLabel(id)} (unsubscribe ${ticket.instance_id}): Alibaba Cloud refunded ${amount}, confirmed by <@${body.user.id}>.`,
+          logger,
+        );
+      }
+      text = marked
+        ? `${ticketLabel(id)} is marked refunded (${amount}).`
+        : `${ticketLabel(id)} was already marked refunded (${amount}); nothing changed.`;
+    } catch (error) {
+      text = userMessage(error, logger);
+    }
+    await tellClicker(client, body, respond, text, logger);
+  };
 }
 
 /** The reject modal's reason: the ticket is closed and the requester told why. */
