@@ -10,6 +10,7 @@ import * as renew from "./features/renew/index.js";
 import * as tickets from "./features/tickets/index.js";
 import * as unsubscribe from "./features/unsubscribe/index.js";
 import * as warnings from "./features/warnings/index.js";
+import { Interactions } from "./interactions.js";
 import type { FeatureDeps } from "./kit/deps.js";
 import { registerCommands } from "./router.js";
 
@@ -29,7 +30,9 @@ export function registerFeatures(
     refreshHome: home.homeRefresher({ billing, provider }),
   };
   registerCommands(app, deps);
+  const interactions = new Interactions();
   for (const feature of [renew, buy, bills, unsubscribe, tickets, faq, warnings, home]) {
-    feature.register(app, deps);
+    feature.register(interactions, deps);
   }
+  interactions.install(app);
 }

@@ -1,5 +1,5 @@
-import type { App } from "@slack/bolt";
 import { z } from "zod";
+import type { Interactions } from "../../interactions.js";
 import type { FeatureDeps } from "../../kit/deps.js";
 import { FAQ_VIEW } from "./blocks.js";
 import { faqHandlers } from "./handlers.js";
@@ -12,7 +12,7 @@ const question = z.object({
   text: z.string().max(4000),
 });
 
-export function register(app: App, deps: FeatureDeps): void {
+export function register(app: Interactions, deps: FeatureDeps): void {
   const h = faqHandlers(deps);
   app.view(FAQ_VIEW, h.submit);
 

@@ -1,10 +1,10 @@
-import type { App } from "@slack/bolt";
+import type { Interactions } from "../../interactions.js";
 import type { FeatureDeps } from "../../kit/deps.js";
 import { publishHome } from "./handlers.js";
 
 export { homeRefresher } from "./handlers.js";
 
-export function register(app: App, deps: FeatureDeps): void {
+export function register(app: Interactions, deps: FeatureDeps): void {
   app.event("app_home_opened", async ({ event, client, logger }) => {
     if (event.tab !== "home") return;
     try {

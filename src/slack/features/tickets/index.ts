@@ -1,4 +1,4 @@
-import type { App, BlockAction } from "@slack/bolt";
+import type { Interactions } from "../../interactions.js";
 import type { FeatureDeps } from "../../kit/deps.js";
 import {
   APPROVE_TICKET,
@@ -9,11 +9,11 @@ import {
 } from "./blocks.js";
 import { markRefundedHandler, rejectSubmitHandler, ticketHandlers } from "./handlers.js";
 
-export function register(app: App, deps: FeatureDeps): void {
+export function register(app: Interactions, deps: FeatureDeps): void {
   const h = ticketHandlers(deps);
-  app.action<BlockAction>(APPROVE_TICKET, h.approve);
-  app.action<BlockAction>(REJECT_TICKET, h.rejectButton);
-  app.action<BlockAction>(WITHDRAW_TICKET, h.withdraw);
-  app.action<BlockAction>(MARK_REFUNDED, markRefundedHandler(deps));
+  app.action(APPROVE_TICKET, h.approve);
+  app.action(REJECT_TICKET, h.rejectButton);
+  app.action(WITHDRAW_TICKET, h.withdraw);
+  app.action(MARK_REFUNDED, markRefundedHandler(deps));
   app.view(REJECT_VIEW, rejectSubmitHandler(deps));
 }

@@ -1,4 +1,4 @@
-import type { App, BlockAction } from "@slack/bolt";
+import type { Interactions } from "../../interactions.js";
 import { OPEN_UNSUBSCRIBE } from "../../kit/buttons.js";
 import type { FeatureDeps } from "../../kit/deps.js";
 import { UNSUB_INSTANCE, UNSUB_VIEW } from "./blocks.js";
@@ -6,9 +6,9 @@ import { unsubscribeHandlers } from "./handlers.js";
 
 export { buildUnsubscribeModal } from "./handlers.js";
 
-export function register(app: App, deps: FeatureDeps): void {
+export function register(app: Interactions, deps: FeatureDeps): void {
   const h = unsubscribeHandlers(deps);
-  app.action<BlockAction>(OPEN_UNSUBSCRIBE, h.openFromButton);
-  app.action<BlockAction>(UNSUB_INSTANCE.action, h.refresh);
+  app.action(OPEN_UNSUBSCRIBE, h.openFromButton);
+  app.action(UNSUB_INSTANCE.action, h.refresh);
   app.view(UNSUB_VIEW, h.submit);
 }

@@ -1,0 +1,76 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  SlackActionMiddlewareArgs,
+  SlackEventMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+} from "@slack/bolt";
+import type { ActionArgs, SubmitArgs } from "./kit/deps.js";
+
+type EventType = "app_home_opened" | "app_mention" | "message";
+type EventArgs<T extends EventType> = SlackEventMiddlewareArgs<T> & AllMiddlewareArgs;
+type Handler<A> = (args: A) => Promise<void>;
+
+/**
+ * Every feature's buttons, modal submissions and events, found by id in one table.
+ *
+ * Bolt runs each listener's matchers for every request, one middleware chain per listener,
+ * so forty listeners cost about as much as the rest of a request. Here Bolt holds one
+ * listener per kind of payload and the id picks the handler: a request costs the same
+ * whatever the number of buttons.
+ */
+export class Interactions {
+  readonly #actions = new Map<string, Handler<ActionArgs>>();
+  readonly #views = new Map<string, Handler<SubmitArgs>>();
+  readonly #events = new Map<string, Handler<never>>();
+
+  /** A block action (button, select) by its `action_id`. */
+  action(actionId: string, handler: Handler<ActionArgs>): void {
+    add(this.#actions, "action", actionId, handler);
+  }
+
+  /** A modal submission by the view's `callback_id`. */
+  view(callbackId: string, handler: Handler<SubmitArgs>): void {
+    add(this.#views, "view", callbackId, handler);
+  }
+
+  /** An Events API event by its type. */
+  event<T extends EventType>(type: T, handler: Handler<EventArgs<T>>): void {
+    add(this.#events, "event", type, handler as Handler<never>);
+  }
+
+  /**
+   * Installs the table in Bolt. A button nothing handles (a link button, or one from a
+   * message an older version posted) is acknowledged and logged, so Slack shows no error.
+   */
+  install(app: App): void {
+    app.action(
+      { type: "block_actions" },
+      async (args: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
+        const a = args as ActionArgs;
+        const handler = this.#actions.get(a.action.action_id);
+        if (handler) return handler(a);
+        await args.ack();
+        args.logger.debug(`kms-bot: no handler for action ${a.action.action_id}; acknowledged`);
+      },
+    );
+    app.view(
+      { type: "view_submission" },
+      async (args: SlackViewMiddlewareArgs & AllMiddlewareArgs) => {
+        const handler = this.#views.get(args.view.callback_id);
+        if (handler) return handler(args as SubmitArgs);
+        await args.ack();
+        args.logger.warn(`kms-bot: no handler for view ${args.view.callback_id}; acknowledged`);
+      },
+    );
+    const events = [...this.#events.keys()].join("|");
+    app.event(new RegExp(`^(?:${events})$`), async (args) => {
+      await this.#events.get(args.event.type)?.(args as never);
+    });
+  }
+}
+
+function add<H>(table: Map<string, H>, kind: string, id: string, handler: H): void {
+  if (table.has(id)) throw new Error(`kms-bot: two handlers for the ${kind} "${id}"`);
+  table.set(id, handler);
+}
