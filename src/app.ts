@@ -1,12 +1,6 @@
 import type { Server } from "node:http";
 import { performance } from "node:perf_hooks";
-import {
-  type AnyMiddlewareArgs,
-  App,
-  HTTPReceiver,
-  type Middleware,
-  type Receiver,
-} from "@slack/bolt";
+import { App, HTTPReceiver, type Receiver } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import { Cron } from "croner";
 import type { Knex } from "knex";
@@ -25,6 +19,7 @@ import { countingFetch, createMetrics, type Metrics, metricsRoute } from "./ops/
 import { requestLog } from "./ops/requests.js";
 import { close, listen, type OpsRoute, opsServer } from "./ops/server.js";
 import { type SocketConnection, socketConnection } from "./ops/socket.js";
+import { inOrder, type Stage } from "./ops/stages.js";
 import { registerFeatures } from "./slack/app.js";
 import { admission, requestGuard } from "./slack/guard.js";
 import { type Poster, slackPoster } from "./timer/poster.js";
@@ -137,7 +132,7 @@ function operations(config: BotConfig, deps: AppDeps) {
 /** Every request being handled, so stop() can let them finish (work after the ack included). */
 function inFlightRequests() {
   const inFlight = new Set<Promise<void>>();
-  const track: Middleware<AnyMiddlewareArgs> = async ({ next }) => {
+  const track: Stage = async (_args, next) => {
     const handling = next();
     inFlight.add(handling);
     try {
@@ -219,16 +214,22 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     // No listener uses Bolt's conversation context; its store creates an Error for every
     // request from a conversation it does not hold.
     convoStore: false,
+    // Its one check (an event from the bot itself) is done where events are dispatched.
+    ignoreSelf: false,
   });
   // Over HTTP the token check is what tells whether Slack is reachable; in Socket Mode, the socket.
   const check = tokenCheck(authorize, { logger: bolt, link: config.socketMode ? undefined : link });
   const requests = inFlightRequests();
-  app.use(requestLog(logger, metrics));
-  app.use(requests.track);
-  // 16 at once keeps a burst's modals within a second of their ack and the heap small, and
-  // still serves about 50 modals a second when each Slack call takes 300 ms.
-  app.use(admission({ limit: 16, maxWaitMs: 2_000 }));
-  app.use(requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId));
+  app.use(
+    inOrder(
+      requestLog(logger, metrics),
+      requests.track,
+      // 16 at once keeps a burst's modals within a second of their ack and the heap small,
+      // and still serves about 50 modals a second when each Slack call takes 300 ms.
+      admission({ limit: 16, maxWaitMs: 2_000 }),
+      requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId),
+    ),
+  );
   registerFeatures(app, { billing, config, provider });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = measuredSweep(metrics, (options?: SweepOptions) =>

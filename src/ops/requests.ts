@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
-import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
+import type { Stage } from "./stages.js";
 
 export interface RequestKind {
   /** command, action, view, options, event, or Slack's own type for anything else. */
@@ -41,11 +41,11 @@ export function describeRequest(body: unknown): RequestKind {
 }
 
 /**
- * Global middleware, first in the chain: one log line per request (kind, id, outcome,
- * milliseconds, user) and the request metrics. The time covers the work after the ack.
+ * First of the request stages: one log line per request (kind, id, outcome, milliseconds,
+ * user) and the request metrics. The time covers the work after the ack.
  */
-export function requestLog(logger: Logger, metrics: Metrics): Middleware<AnyMiddlewareArgs> {
-  return async ({ body, next }) => {
+export function requestLog(logger: Logger, metrics: Metrics): Stage {
+  return async ({ body }, next) => {
     const started = performance.now();
     const { kind, id } = describeRequest(body);
     const user =

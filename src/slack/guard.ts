@@ -1,5 +1,5 @@
-import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { Knex } from "knex";
+import type { Stage } from "../ops/stages.js";
 import { forgetRequests, markRequestSeen } from "../store/requests.js";
 
 /** Bolt refuses a request whose signed timestamp is older than this: a copy can't outlive it. */
@@ -129,8 +129,10 @@ export function requestGuard(
   db: Knex,
   ownTeam: () => Promise<string | undefined>,
   filter = new ReplayFilter(),
-): Middleware<AnyMiddlewareArgs> {
+): Stage {
   let prunedAt = 0;
+  /** The bot token's workspace once known (it does not change while the process runs). */
+  let ownTeamId: string | undefined;
   const seenByAnyReplica = async (
     signature: string,
     now: number,
@@ -148,8 +150,8 @@ export function requestGuard(
     });
     return !fresh;
   };
-  return async (args) => {
-    const { context, body, next, logger } = args;
+  return async (args, next) => {
+    const { context, body, logger } = args;
     const ack =
       "ack" in args && typeof args.ack === "function"
         ? (args.ack as (r?: unknown) => Promise<void>)
@@ -171,7 +173,7 @@ export function requestGuard(
       }
     }
     const team = teamOf(body);
-    const own = await ownTeam();
+    const own = ownTeamId ?? (ownTeamId = await ownTeam());
     // A request must name the bot token's workspace. (If auth.test can't be reached the
     // check is skipped, rather than refusing everyone while Slack is down.)
     if (own && team !== own) {
@@ -197,7 +199,7 @@ export interface AdmissionOptions {
  * the queue. A slash command that waited `maxWaitMs` is told to try again; anything else is
  * left unacknowledged (Slack shows the person an error) rather than done late.
  */
-export function admission({ limit, maxWaitMs }: AdmissionOptions): Middleware<AnyMiddlewareArgs> {
+export function admission({ limit, maxWaitMs }: AdmissionOptions): Stage {
   let active = 0;
   const waiting: Array<(admitted: boolean) => void> = [];
   const release = () => {
@@ -205,10 +207,11 @@ export function admission({ limit, maxWaitMs }: AdmissionOptions): Middleware<An
     if (nextInLine) nextInLine(true);
     else active--;
   };
-  const turn = (): Promise<boolean> => {
+  /** True at once when there is room; otherwise a promise of the turn (or false: too late). */
+  const turn = (): true | Promise<boolean> => {
     if (active < limit) {
       active++;
-      return Promise.resolve(true);
+      return true;
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -223,8 +226,9 @@ export function admission({ limit, maxWaitMs }: AdmissionOptions): Middleware<An
       waiting.push(admit);
     });
   };
-  return async (args) => {
-    if (!(await turn())) {
+  return async (args, next) => {
+    const admitted = turn();
+    if (admitted !== true && !(await admitted)) {
       args.logger.warn("kms-bot: busy; turned a request away");
       if (typeof (args.body as { command?: unknown }).command === "string" && "ack" in args) {
         const ack = args.ack as (r?: unknown) => Promise<void>;
@@ -236,7 +240,7 @@ export function admission({ limit, maxWaitMs }: AdmissionOptions): Middleware<An
       return;
     }
     try {
-      await args.next();
+      await next();
     } finally {
       release();
     }

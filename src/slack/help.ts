@@ -16,7 +16,8 @@ export const USAGE_LINES = [
   "`/kms faq [question]`: billing questions answered (also when you mention or DM me); `/kms faq` lists them",
 ];
 
+const USAGE = `*kms-bot*: Dedicated KMS subscriptions from Slack.\n${USAGE_LINES.map((l) => `• ${l}`).join("\n")}`;
+
 export function usageText(problem?: string): string {
-  const intro = problem ? `:thinking_face: ${problem}.\n\n` : "";
-  return `${intro}*kms-bot*: Dedicated KMS subscriptions from Slack.\n${USAGE_LINES.map((l) => `• ${l}`).join("\n")}`;
+  return problem ? `:thinking_face: ${problem}.\n\n${USAGE}` : USAGE;
 }

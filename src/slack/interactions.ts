@@ -65,6 +65,13 @@ export class Interactions {
     );
     const events = [...this.#events.keys()].join("|");
     app.event(new RegExp(`^(?:${events})$`), async (args) => {
+      // The bot's own messages and mentions are not questions (Bolt's ignoreSelf, which ran
+      // for every request, is off).
+      const { event, context } = args as {
+        event: { user?: string; bot_id?: string };
+      } & typeof args;
+      const own = (id: string | undefined, ours: string | undefined) => !!id && id === ours;
+      if (own(event.user, context.botUserId) || own(event.bot_id, context.botId)) return;
       await this.#events.get(args.event.type)?.(args as never);
     });
   }

@@ -43,7 +43,8 @@ const RENEWABLE = ["kst-r1", "kst-r2", "kst-r3"];
 // Two channels, three warnings each: paced at one post per second per channel, a sweep that
 // posts them takes a few seconds, so kills land in the middle of one.
 const WARNED = ["kst-w1", "kst-w2", "kst-w3", "kst-w4", "kst-w5", "kst-w6"];
-const FUNDS = 100_000_000; // USD 1,000,000.00: renewals never run short
+/** USD 50,000,000.00 in five top-ups (the largest one allowed): renewals never run short, however fast the bot. */
+const FUNDS = 5 * 1_000_000_000;
 const KILLS = 3;
 const SEED = 20_261_126;
 
@@ -67,7 +68,7 @@ describe.each(DATABASES)("kill -9 of the bot during a stream of money operations
       seeded.set(id, now + 5 * DAY);
       await seedInstanceRow(t.db, id, now + 5 * DAY, { channel: `C0WARN${i % 2}` });
     }
-    await topup(ctx, cliActor, FUNDS);
+    for (let i = 0; i < 5; i++) await topup(ctx, cliActor, FUNDS / 5);
   });
   afterEach(async () => {
     await killAllBots();

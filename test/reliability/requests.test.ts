@@ -184,7 +184,7 @@ describe.each(DATABASES)("one signed request delivered to two replicas (%s)", (d
 
 describe("admission: at most `limit` requests handled at once, work after the ack included", () => {
   const logger = { warn: () => undefined };
-  /** A request's trip through the middleware; `done` ends its work. */
+  /** A request's trip through the stage; `done` ends its work. */
   const request = (
     middleware: ReturnType<typeof admission>,
     body: Record<string, unknown> = {},
@@ -195,17 +195,19 @@ describe("admission: at most `limit` requests handled at once, work after the ac
     const work = new Promise<void>((resolve) => {
       done = resolve;
     });
-    const handled = middleware({
-      body,
-      logger,
-      ack: async (r?: unknown) => {
-        acks.push(r);
-      },
-      next: async () => {
+    const handled = middleware(
+      {
+        body,
+        logger,
+        ack: async (r?: unknown) => {
+          acks.push(r);
+        },
+      } as unknown as Parameters<typeof middleware>[0],
+      async () => {
         started = true;
         await work;
       },
-    } as unknown as Parameters<typeof middleware>[0]);
+    );
     return { handled, acks, started: () => started, done: () => done() };
   };
   const tick = () => new Promise((r) => setTimeout(r, 0));
