@@ -11,6 +11,7 @@ import {
   spawnServer,
   waitForHttp,
 } from "./lib/proc.js";
+import { type ReplySink, startReplySink } from "./lib/sink.js";
 import { fmt, judge, load1, pct, percentile, printTable } from "./lib/table.js";
 
 /** How long the bot takes to answer GET /healthz (which runs `select 1`). */
@@ -109,6 +110,42 @@ class ModalTracker {
   }
 }
 
+/** `/kms status` answers: acknowledged, then the fleet list posted to the response_url. */
+interface ReplyOutcome {
+  acked: number;
+  delivered: number;
+  wrong: number;
+  kbEach: number;
+}
+
+class ReplyTracker {
+  #acked = 0;
+  #seen = { received: 0, wrong: 0, bytes: 0 };
+  constructor(readonly sink: ReplySink) {}
+
+  answered(status: number): void {
+    if (status >= 200 && status < 300) this.#acked++;
+  }
+
+  /** Waits (up to 10 s) for the answers of the acknowledged requests, then counts them. */
+  async drain(): Promise<ReplyOutcome> {
+    const deadline = performance.now() + 10_000;
+    const delivered = () => this.sink.received - this.#seen.received;
+    while (delivered() < this.#acked && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const n = delivered();
+    const outcome = {
+      acked: this.#acked,
+      delivered: n,
+      wrong: this.sink.wrong - this.#seen.wrong,
+      kbEach: n ? (this.sink.bytes - this.#seen.bytes) / n / 1024 : 0,
+    };
+    this.#seen = { received: this.sink.received, wrong: this.sink.wrong, bytes: this.sink.bytes };
+    this.#acked = 0;
+    return outcome;
+  }
+}
+
 interface Row {
   name: string;
   result: LoadResult;
@@ -133,6 +170,14 @@ export async function ackBench(options: BenchOptions): Promise<void> {
       `each kms-bot run between two bare-app runs;\n   bot and bare app each a separate process; autocannon and the fake Slack in the bench process)`,
   );
   const fake = await startFakeSlack();
+  const sink = await startReplySink((r) => {
+    const reply = r as { text?: unknown; blocks?: unknown };
+    return (
+      String(reply.text).includes(`${fleetSize} Dedicated KMS instance(s)`) &&
+      Array.isArray(reply.blocks) &&
+      reply.blocks.length > 2
+    );
+  });
   const bench = await createBenchDb("sqlite", { name: "ack" });
   const servers: Server[] = [];
   try {
@@ -150,10 +195,16 @@ export async function ackBench(options: BenchOptions): Promise<void> {
     servers.push(bot);
     await Promise.all([waitForHttp(bare, "/healthz"), waitForHttp(bot, "/healthz")]);
     const modals = new ModalTracker(fake, bot);
+    const replies = new ReplyTracker(sink);
     let seq = 0;
     const requests: Record<Kind, () => SlackRequest> = {
       help: () => slashCommand({ text: "help", triggerId: `bench.${++seq}.${Date.now()}` }),
-      status: () => slashCommand({ text: "status", triggerId: `bench.${++seq}.${Date.now()}` }),
+      status: () =>
+        slashCommand({
+          text: "status",
+          triggerId: `bench.${++seq}.${Date.now()}`,
+          responseUrl: sink.url(seq),
+        }),
       renew: () =>
         slashCommand({
           text: `renew ${benchInstanceId(++seq % fleetSize)}`,
@@ -175,22 +226,30 @@ export async function ackBench(options: BenchOptions): Promise<void> {
         signingSecret: SIGNING_SECRET,
         check: server === bot ? checks[kind] : undefined,
         onAnswer:
-          server === bot && kind === "renew" ? (r, st) => modals.answered(r, st) : undefined,
+          server !== bot
+            ? undefined
+            : kind === "renew"
+              ? (r, st) => modals.answered(r, st)
+              : kind === "status"
+                ? (_r, st) => replies.answered(st)
+                : undefined,
       });
     // Warm-up (JIT, the bot's one auth.test), not reported.
     const warm = options.quick ? 0.5 : 2;
     await load(bare, "status", 10, warm);
     for (const kind of ["help", "status", "renew"] as const) await load(bot, kind, 10, warm);
     await modals.drain();
+    await replies.drain();
 
-    const { rows, modalRows } = await interleaved(
+    const { rows, modalRows, replyRows } = await interleaved(
       (target, kind, connections, s) => load(target === "bare" ? bare : bot, kind, connections, s),
-      modals,
+      { modals, replies },
       seconds,
     );
-    report(rows, modalRows);
+    report(rows, modalRows, replyRows);
   } finally {
     for (const s of servers) await s.stop();
+    await sink.close();
     await fake.close();
     await bench.destroy();
   }
@@ -209,11 +268,16 @@ type Load = (
  */
 async function interleaved(
   load: Load,
-  modals: ModalTracker,
+  { modals, replies }: { modals: ModalTracker; replies: ReplyTracker },
   seconds: (connections: number) => number,
-): Promise<{ rows: Row[]; modalRows: Array<[number, ModalOutcome]> }> {
+): Promise<{
+  rows: Row[];
+  modalRows: Array<[number, ModalOutcome]>;
+  replyRows: Array<[number, ReplyOutcome]>;
+}> {
   const rows: Row[] = [];
   const modalRows: Array<[number, ModalOutcome]> = [];
+  const replyRows: Array<[number, ReplyOutcome]> = [];
   for (const connections of [1, 10, 50]) {
     const s = seconds(connections);
     let before = await load("bare", "status", connections, s);
@@ -227,6 +291,7 @@ async function interleaved(
     for (const kind of ["help", "status", "renew"] as const) {
       const result = await load("bot", kind, connections, s);
       if (kind === "renew") modalRows.push([connections, await modals.drain()]);
+      if (kind === "status") replyRows.push([connections, await replies.drain()]);
       const after = await load("bare", "status", connections, s);
       rows.push({
         name: kind === "renew" ? "/kms renew <id>" : `/kms ${kind}`,
@@ -238,11 +303,15 @@ async function interleaved(
       before = after;
     }
   }
-  return { rows, modalRows };
+  return { rows, modalRows, replyRows };
 }
 
 /** Prints the tables, judges the targets, and fails on refused or wrong answers. */
-function report(rows: Row[], modalRows: Array<[number, ModalOutcome]>): void {
+function report(
+  rows: Row[],
+  modalRows: Array<[number, ModalOutcome]>,
+  replyRows: Array<[number, ReplyOutcome]>,
+): void {
   const problems: string[] = [];
   let broken = 0;
   printTable(
@@ -306,6 +375,18 @@ function report(rows: Row[], modalRows: Array<[number, ModalOutcome]>): void {
       fmt(m.drainS, 1),
     ]),
   );
+  printTable(
+    "/kms status after its ack: the fleet list posted to the response_url (every 100th parsed and checked)",
+    ["conns", "acked", "answered", "wrong", "KB each"],
+    replyRows.map(([connections, r]) => {
+      if (r.wrong > 0 || r.delivered < r.acked)
+        problems.push(
+          `/kms status at ${connections}: ${r.delivered} of ${r.acked} answered, ${r.wrong} wrong`,
+        );
+      broken += r.wrong;
+      return [connections, r.acked, r.delivered, r.wrong, fmt(r.kbEach, 1)];
+    }),
+  );
   console.log(
     "404 = Bolt's own answer when a listener has not acknowledged within 3 s (Slack would show the person an error);\n" +
       "req/s counts 2xx answers only; latencies include every answer. 'other' non-2xx (e.g. 401) would mean a broken benchmark.\n" +
@@ -313,6 +394,14 @@ function report(rows: Row[], modalRows: Array<[number, ModalOutcome]>): void {
   );
   for (const p of problems) console.log(`! ${p}`);
   judgeAck(rows, modalRows);
+  const acked = replyRows.reduce((n, [, r]) => n + r.acked, 0);
+  const answered = replyRows.reduce((n, [, r]) => n + r.delivered, 0);
+  judge(
+    "1. ack",
+    "every acknowledged /kms status answered at its response_url (1, 10, 50 connections)",
+    `${fmt(answered, 0)} of ${fmt(acked, 0)}`,
+    acked > 0 && answered >= acked,
+  );
   // Refused (non-2xx) or wrong answers mean the benchmark itself is broken (signing, replays).
   if (broken > 0)
     throw new Error(`acknowledgement benchmark: ${broken} refused or wrong answer(s)`);

@@ -46,6 +46,23 @@ export async function soonestFleet(ctx: BillingContext, limit: number): Promise<
   return rows.map((instance) => ({ instance, lifecycle: lifecycleOf(instance, now) }));
 }
 
+/**
+ * What `render` makes of the soonest `limit` instances and the counts, made once and shared
+ * for as long as those reads are (a second, or until a write): a burst of `/kms status`
+ * renders the fleet once. `key` names the rendering; its result must not be changed.
+ */
+export function renderedFleet<T>(
+  ctx: BillingContext,
+  key: string,
+  limit: number,
+  render: (soonest: InstanceView[], counts: FleetCounts) => T,
+): Promise<T> {
+  return cachedFleetRead(ctx.db, `rendered:${key}:${limit}`, ctx.clock(), async () => {
+    const [soonest, counts] = await Promise.all([soonestFleet(ctx, limit), fleetCounts(ctx)]);
+    return render(soonest, counts);
+  });
+}
+
 /** Every instance with its state now, soonest expiry first. */
 export async function fleet(ctx: BillingContext): Promise<InstanceView[]> {
   const now = ctx.clock();

@@ -34,6 +34,7 @@ import {
   optionalMonth,
   type Parse,
 } from "./kit/parse.js";
+import { postReply } from "./kit/respond.js";
 import { openModal } from "./kit/slack.js";
 
 export const KMS_COMMAND = "/kms";
@@ -230,13 +231,14 @@ const commandPayload = z.object({
   user_id: z.string().regex(SLACK_USER_ID, "user_id is not a Slack user id"),
   channel_id: z.string().min(1, "channel_id is missing"),
   trigger_id: z.string().min(1, "trigger_id is missing"),
+  response_url: z.string().regex(/^https?:\/\/\S+$/, "response_url is not a URL"),
   text: z.string().default(""),
 });
 
 /** `/kms`: acknowledges, then runs the matched command and answers through response_url. */
 export function registerCommands(app: App, deps: FeatureDeps): void {
   const { billing } = deps;
-  app.command(KMS_COMMAND, async ({ command, ack, respond, client, logger }) => {
+  app.command(KMS_COMMAND, async ({ command, ack, client, logger }) => {
     const payload = commandPayload.safeParse(command);
     if (!payload.success) {
       await ack({
@@ -268,9 +270,9 @@ export function registerCommands(app: App, deps: FeatureDeps): void {
       if (cmd.adminOnly) await requireAdmin(billing, billing.db, inv.actor, cmd.adminOnly);
       if (cmd.kind === "modal")
         await openModal(client, inv.triggerId, await cmd.run(inv), "please run the command again");
-      else await respond({ response_type: "ephemeral", ...(await cmd.run(inv)) });
+      else await postReply(payload.data.response_url, await cmd.run(inv));
     } catch (error) {
-      await respond({ response_type: "ephemeral", text: userMessage(error, logger) }).catch((e) =>
+      await postReply(payload.data.response_url, { text: userMessage(error, logger) }).catch((e) =>
         logger.warn("kms-bot: respond failed", e),
       );
     }

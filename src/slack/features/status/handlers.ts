@@ -1,4 +1,4 @@
-import { fleetCounts, instanceView, soonestFleet } from "../../../billing/instances.js";
+import { instanceView, renderedFleet } from "../../../billing/instances.js";
 import type { Invocation, Reply } from "../../kit/command.js";
 import { fleetBlocks, instanceBlocks } from "./blocks.js";
 
@@ -14,12 +14,9 @@ export async function showStatus(
     const view = await instanceView(billing, instanceId);
     return { text: `${view.instance.id}: ${view.lifecycle.state}`, blocks: instanceBlocks(view) };
   }
-  const [soonest, counts] = await Promise.all([
-    soonestFleet(billing, STATUS_ROWS),
-    fleetCounts(billing),
-  ]);
-  return {
+  // The same reply for everyone: rendered once per fleet read, however many ask at once.
+  return renderedFleet(billing, "status", STATUS_ROWS, (soonest, counts) => ({
     text: `${counts.total} Dedicated KMS instance(s)`,
     blocks: fleetBlocks(soonest, counts),
-  };
+  }));
 }
