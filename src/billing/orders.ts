@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../store/db.js";
 import { transaction } from "../store/db.js";
-import { getInstance, insertInstance, updateInstance } from "../store/instances.js";
+import { insertInstance, updateInstance } from "../store/instances.js";
 import { getBalance } from "../store/ledger.js";
 import { priceAt } from "../store/prices.js";
-import { renewInstance } from "../store/renewals.js";
+import { readRenewal, renewInstance } from "../store/renewals.js";
 import { type InstanceRow, type Site, siteSchema } from "../store/rows.js";
 import { audit, requireAdmin } from "./admins.js";
 import {
@@ -42,21 +42,19 @@ export interface RenewalQuote {
   anniversary: number;
 }
 
-async function quoteWith(
+function quoteOf(
   ctx: BillingContext,
-  tx: Db,
   instance: InstanceRow,
   months: PeriodMonths,
-): Promise<RenewalQuote> {
-  const now = ctx.clock();
+  now: number,
+  { unitCents, balanceCents }: { unitCents: number; balanceCents: number },
+): RenewalQuote {
   const { start, end, anniversary } = renewalPeriod(instance, now, months, ctx.timezone);
-  const price = await priceAt({ tx }, instance.site, now);
-  const amountCents = price.unit_cents * months;
-  const balanceCents = await getBalance({ tx });
+  const amountCents = unitCents * months;
   return {
     instance,
     months,
-    unitCents: price.unit_cents,
+    unitCents,
     amountCents,
     balanceCents,
     balanceAfterCents: balanceCents - amountCents,
@@ -66,16 +64,34 @@ async function quoteWith(
   };
 }
 
-/** What renewing `instanceId` for `months` would cost now, and what it would leave. */
+async function quoteWith(
+  ctx: BillingContext,
+  tx: Db,
+  instance: InstanceRow,
+  months: PeriodMonths,
+): Promise<RenewalQuote> {
+  const now = ctx.clock();
+  const price = await priceAt({ tx }, instance.site, now);
+  const balanceCents = await getBalance({ tx });
+  return quoteOf(ctx, instance, months, now, { unitCents: price.unit_cents, balanceCents });
+}
+
+/**
+ * What renewing `instanceId` for `months` would cost now, and what it would leave: the
+ * instance, its price and the balance in one read (every renew modal asks).
+ */
 export async function quoteRenewal(
   ctx: BillingContext,
   instanceId: string,
   months: number,
 ): Promise<RenewalQuote> {
   const period = checkPeriod(months);
-  const instance = await getInstance({ tx: ctx.db }, instanceId);
-  if (!instance) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
-  return quoteWith(ctx, ctx.db, instance, period);
+  const now = ctx.clock();
+  const read = await readRenewal(ctx.db, instanceId, now);
+  if (!read) throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });
+  const { instance, unitCents, balanceCents } = read;
+  if (unitCents === undefined) throw new Error(`no price for site ${instance.site} at ${now}`);
+  return quoteOf(ctx, instance, period, now, { unitCents, balanceCents });
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Knex } from "knex";
-import { dialectOf, isTransientConflict } from "./db.js";
+import { type Db, dialectOf, isTransientConflict } from "./db.js";
 import { fleetWritten } from "./fleet-cache.js";
 import { ACCOUNT_ID } from "./ledger.js";
 import type { NewOrder } from "./orders.js";
 import { type InstanceRow, instanceRow, type OrderRow, orderRow } from "./rows.js";
-import { sqliteTransaction } from "./sqlite-fast.js";
+import { isSqliteHandle, sqliteStatement, sqliteTransaction } from "./sqlite-fast.js";
 
 /** What a renewal decides from, read in one statement. */
 export interface RenewalRead {
@@ -217,6 +217,25 @@ async function pgPrepared(
   } finally {
     await db.client.releaseConnection(client);
   }
+}
+
+/**
+ * What a quote needs (the instance, the price in force at `at`, the balance) in the one
+ * statement a renewal reads with, outside a transaction: a renew modal reads it on every open.
+ */
+export async function readRenewal(
+  db: Db,
+  instanceId: string,
+  at: number,
+): Promise<RenewalRead | undefined> {
+  const bindings = readBindings({ instanceId, at, key: null });
+  if (isSqliteHandle(db))
+    return parseRead((await sqliteStatement(db as Knex, (q) => q.all(READ_SQL, bindings)))[0]);
+  if ((db as Knex.Transaction).isTransaction) {
+    const result = await db.raw(READ_SQL, bindings);
+    return parseRead((dialectOf(db) === "postgres" ? result.rows : result)[0]);
+  }
+  return parseRead((await pgPrepared(db as Knex, "kms_renewal_read", READ_SQL, bindings))[0]);
 }
 
 /** Transient errors (deadlock, serialization) retried; a lost compare-and-set is not counted. */

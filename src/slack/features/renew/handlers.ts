@@ -44,12 +44,14 @@ export async function buildRenewModal(
   months = 1,
   redraw?: { strict?: boolean; termsAccepted?: boolean; problem?: string },
 ): Promise<ModalView> {
-  const choices = await modalChoices(on.billing, id, redraw?.strict ?? !redraw);
+  const summary = await renewSummary(on, id, months);
+  const quoted = "quote" in summary ? summary.quote.instance : undefined;
+  const choices = await modalChoices(on.billing, id, redraw?.strict ?? !redraw, quoted);
   return renewModal({
     choices,
     selectedId: id,
     months,
-    summary: await renewSummary(on, id, months),
+    summary,
     termsAccepted: redraw?.termsAccepted,
     problem: redraw?.problem,
   });
