@@ -129,6 +129,12 @@ function operations(config: BotConfig, deps: AppDeps) {
   return { logger, bolt: boltLogger(logger), link, metrics, routes };
 }
 
+/**
+ * 16 requests at once keeps a burst's modals within a second of their ack and the heap
+ * small, and still serves about 50 modals a second when each Slack call takes 300 ms.
+ */
+const ADMISSION = { limit: 16, maxWaitMs: 2_000 };
+
 /** Every request being handled, so stop() can let them finish (work after the ack included). */
 function inFlightRequests() {
   const inFlight = new Set<Promise<void>>();
@@ -224,9 +230,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     inOrder(
       requestLog(logger, metrics),
       requests.track,
-      // 16 at once keeps a burst's modals within a second of their ack and the heap small,
-      // and still serves about 50 modals a second when each Slack call takes 300 ms.
-      admission({ limit: 16, maxWaitMs: 2_000 }),
+      admission(ADMISSION),
       requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId),
     ),
   );
