@@ -31,4 +31,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node runs directly (no npm, no shell in between): SIGTERM reaches the bot, which drains and exits.
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "dist/src/main.js"]

@@ -4,6 +4,7 @@ import { benchInstanceId, createBenchDb, fund, seedInstances } from "./lib/db.js
 import { runLoad } from "./lib/load.js";
 import type { BenchOptions } from "./lib/options.js";
 import { rssOf, SIGNING_SECRET, sampleRss, spawnServer, waitForHttp } from "./lib/proc.js";
+import { startReplySink } from "./lib/sink.js";
 import { fmt, judge, mb, median, printTable } from "./lib/table.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,6 +21,8 @@ export async function memoryBench(options: BenchOptions): Promise<void> {
     `\n## 4. Memory (SQLite, ${fmt(fleetSize, 0)} instances; RSS of the bot process sampled every 100 ms)`,
   );
   const fake = await startFakeSlack();
+  // Status answers go to a response_url that reads them, as Slack would.
+  const sink = await startReplySink((r) => Array.isArray((r as { blocks?: unknown }).blocks));
   const bench = await createBenchDb("sqlite", { name: "memory" });
   const bot = await (async () => {
     await seedInstances(bench.db, { count: fleetSize, dueEvery: 0, now: Date.now() });
@@ -41,7 +44,11 @@ export async function memoryBench(options: BenchOptions): Promise<void> {
 
     let seq = 0;
     const runs: Array<[string, () => SlackRequest]> = [
-      ["/kms status", () => slashCommand({ text: "status", triggerId: `bench.${++seq}` })],
+      [
+        "/kms status",
+        () =>
+          slashCommand({ text: "status", triggerId: `bench.${++seq}`, responseUrl: sink.url(seq) }),
+      ],
       [
         "/kms renew <id>",
         () =>
@@ -89,6 +96,7 @@ export async function memoryBench(options: BenchOptions): Promise<void> {
     );
   } finally {
     await bot.stop();
+    await sink.close();
     await fake.close();
     await bench.destroy();
   }

@@ -9,6 +9,17 @@ import { benchTempDir } from "./db.js";
 export const BUILD_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The bot's entry point, compiled from src/main.ts with the benchmarks. */
 export const BOT_MAIN = join(BUILD_ROOT, "src", "main.js");
+/**
+ * The node flags `npm start` gives the bot (package.json's start script: the heap limits), so
+ * the bot is measured as it runs.
+ */
+export const BOT_NODE_FLAGS: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(join(BUILD_ROOT, "..", "package.json"), "utf8"));
+  return String(pkg.scripts?.start ?? "")
+    .split(/\s+/)
+    .filter((word) => word.startsWith("--"));
+})();
+
 /** The bare Bolt app that only acknowledges. */
 export const BARE_MAIN = join(BUILD_ROOT, "bench", "servers", "bare-bolt.js");
 
@@ -75,6 +86,7 @@ export async function spawnServer(options: SpawnOptions): Promise<Server> {
           `--cpu-prof-name=${options.name}-${port}.cpuprofile`,
         ]
       : []),
+    ...(options.main === undefined ? BOT_NODE_FLAGS : []),
     options.main ?? BOT_MAIN,
   ];
   const env = childEnv({

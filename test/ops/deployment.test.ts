@@ -56,7 +56,9 @@ describe("deployment files", () => {
     expect(dockerfile).toMatch(/^RUN npm ci .*&& npm prune --omit=dev$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/healthz/m);
-    expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/main.js"\]$/m);
+    expect(dockerfile).toMatch(
+      /^CMD \["node", "--max-semi-space-size=4", "--max-old-space-size=128", "dist\/src\/main.js"\]$/m,
+    );
     expect(read(".dockerignore")).toMatch(/^\.env$/m);
   });
 
@@ -79,7 +81,10 @@ describe("deployment files", () => {
       scripts: Record<string, string>;
       engines: { node: string };
     };
-    expect(pkg.scripts.start).toBe("node dist/src/main.js");
+    // The heap flags keep the bot under 150 MB under load (bench/README.md, "Memory").
+    expect(pkg.scripts.start).toBe(
+      "node --max-semi-space-size=4 --max-old-space-size=128 dist/src/main.js",
+    );
     expect(pkg.scripts.prestart).toBeUndefined();
     expect(pkg.scripts.prepare).toBe("npm run build");
     expect(pkg.engines.node).toBe(">=20.12");
@@ -94,7 +99,7 @@ describe("deployment files", () => {
     }
     expect(server).toContain("No Docker daemon");
     expect(read("deploy/kms-bot.service")).toMatch(
-      /^ExecStart=\/usr\/bin\/node dist\/src\/main.js$/m,
+      /^ExecStart=\/usr\/bin\/node --max-semi-space-size=4 --max-old-space-size=128 dist\/src\/main.js$/m,
     );
   });
 });
