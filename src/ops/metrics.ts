@@ -221,6 +221,14 @@ function methodOf(url: string | URL): string {
 }
 
 /** A fetch for WebClient that counts every failed call in `metrics`. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export function countingFetch(metrics: Metrics): FetchFunction {
   return async (url, init) => {
     const method = methodOf(url);
@@ -233,13 +241,21 @@ export function countingFetch(metrics: Metrics): FetchFunction {
     }
     if (!response.ok) {
       metrics.slackError(method, `http_${response.status}`);
-    } else if (response.headers.get("content-type")?.includes("json")) {
-      const body = (await response
-        .clone()
-        .json()
-        .catch(() => undefined)) as { ok?: unknown; error?: unknown } | undefined;
+      return response;
+    }
+    if (!response.headers.get("content-type")?.includes("json")) return response;
+    // Read once and handed on as read: cloning the body and parsing it a second time cost
+    // more than the call itself for a modal's answer. Only an answer that may be a refusal
+    // is parsed here.
+    const text = await response.text();
+    if (/"ok"\s*:\s*false/.test(text)) {
+      const body = parseJson(text) as { ok?: unknown; error?: unknown } | undefined;
       if (body?.ok === false) metrics.slackError(method, String(body.error ?? "unknown"));
     }
-    return response;
+    return new Response(text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
 }
