@@ -173,7 +173,8 @@ export function requestGuard(
       }
     }
     const team = teamOf(body);
-    const own = ownTeamId ?? (ownTeamId = await ownTeam());
+    ownTeamId ??= await ownTeam();
+    const own = ownTeamId;
     // A request must name the bot token's workspace. (If auth.test can't be reached the
     // check is skipped, rather than refusing everyone while Slack is down.)
     if (own && team !== own) {
