@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import type { Stage } from "../ops/stages.js";
 import { forgetRequests, markRequestSeen } from "../store/requests.js";
+import { matchCommand } from "./router.js";
 
 /** Bolt refuses a request whose signed timestamp is older than this: a copy can't outlive it. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
@@ -44,23 +45,6 @@ export class ReplayFilter {
   }
 }
 
-/** Slash-command verbs that read, open a modal (a trigger id opens one view, once), or are keyed by the trigger id (topup). */
-const KEYED_VERBS = new Set([
-  "help",
-  "status",
-  "renew",
-  "buy",
-  "unsubscribe",
-  "tickets",
-  "balance",
-  "topup",
-]);
-/** Verbs that only read when used alone (`price`, `admins`) or without these second words. */
-const READ_ALONE = new Set(["price", "admins"]);
-const MUTATING_SECOND = new Map([
-  ["bills", "export"],
-  ["faq", "remove"],
-]);
 /**
  * Modal submissions whose effect is keyed by the view id (renewal, purchase and ticket
  * orders) or happens once per ticket (a rejection): the callback ids of src/blocks. Written
@@ -87,17 +71,8 @@ export function replaySafe(body: unknown): boolean {
     type?: unknown;
     view?: { callback_id?: unknown };
   };
-  if (typeof b.command === "string") {
-    const [verb = "help", second] = String(b.text ?? "")
-      .trim()
-      .toLowerCase()
-      .split(/\s+/)
-      .filter(Boolean);
-    if (KEYED_VERBS.has(verb)) return true;
-    if (READ_ALONE.has(verb)) return second === undefined;
-    const mutating = MUTATING_SECOND.get(verb);
-    return mutating !== undefined && second !== mutating;
-  }
+  // The router's own table says which commands are (see `replaySafe` in src/slack/router.ts).
+  if (typeof b.command === "string") return matchCommand(String(b.text ?? "")).replaySafe;
   if (b.type === "view_submission") return KEYED_VIEWS.has(String(b.view?.callback_id));
   // Events: FAQ answers are recorded by event id; App Home publishing is idempotent.
   return b.type === "event_callback";

@@ -51,6 +51,13 @@ type Route<A> = { parse: Parse<A>; adminOnly?: string } & (
   | {
       /** A change others see (money, prices, settings): App Home is refreshed after it. */
       mutates: boolean;
+      /**
+       * A copy of the request, sent to any replica, repeats nothing: it only reads, or what it
+       * writes is keyed by the Slack interaction (`topup`: its trigger id). Commands that open
+       * a modal are (a trigger id opens one view); the others' signatures are also recorded in
+       * the shared database (src/slack/guard.ts).
+       */
+      replaySafe?: true;
       /** Shown at once while it runs (default: nothing). */
       ackText?: string;
       handler: (inv: Invocation, args: A) => Promise<Reply>;
@@ -59,7 +66,7 @@ type Route<A> = { parse: Parse<A>; adminOnly?: string } & (
 );
 
 /** A command matched and parsed, ready to run. */
-export type Matched = { name: string; adminOnly?: string } & (
+export type Matched = { name: string; adminOnly?: string; replaySafe: boolean } & (
   | { kind: "instant"; reply: Reply }
   | { kind: "reply"; mutates: boolean; ackText?: string; run: (inv: Invocation) => Promise<Reply> }
   | { kind: "modal"; run: (inv: Invocation) => Promise<ModalView> }
@@ -74,11 +81,12 @@ function route<A>(r: Route<A>) {
     const parsed = r.parse(words, rest);
     if (parsed === undefined || "problem" in parsed) return parsed;
     const { args } = parsed;
-    const base = { name, adminOnly: r.adminOnly };
+    const base = { name, adminOnly: r.adminOnly, replaySafe: true };
     if ("instant" in r) return { ...base, kind: "instant", reply: r.handler(args) };
     if ("opensModal" in r) return { ...base, kind: "modal", run: (inv) => r.handler(inv, args) };
-    const { mutates, ackText } = r;
-    return { ...base, kind: "reply", mutates, ackText, run: (inv) => r.handler(inv, args) };
+    const { mutates, ackText, replaySafe = false } = r;
+    const run = (inv: Invocation) => r.handler(inv, args);
+    return { ...base, replaySafe, kind: "reply", mutates, ackText, run };
   };
 }
 
@@ -92,7 +100,12 @@ export const COMMANDS = {
     parse: () => ({ args: {} }),
     handler: () => ({ text: usageText() }),
   }),
-  status: route({ mutates: false, parse: optionalInstance("status"), handler: showStatus }),
+  status: route({
+    mutates: false,
+    replaySafe: true,
+    parse: optionalInstance("status"),
+    handler: showStatus,
+  }),
   renew: route({
     opensModal: true,
     parse: optionalInstance("renew"),
@@ -112,17 +125,33 @@ export const COMMANDS = {
     parse: optionalInstance("unsubscribe"),
     handler: (inv, a) => buildUnsubscribeModal(inv, a.instanceId),
   }),
-  tickets: route({ mutates: false, parse: nothing("tickets"), handler: listTickets }),
-  bills: route({ mutates: false, parse: optionalMonth("bills"), handler: showBills }),
+  tickets: route({
+    mutates: false,
+    replaySafe: true,
+    parse: nothing("tickets"),
+    handler: listTickets,
+  }),
+  bills: route({
+    mutates: false,
+    replaySafe: true,
+    parse: optionalMonth("bills"),
+    handler: showBills,
+  }),
   "bills export": route({
     mutates: false,
     ackText: "Preparing the CSV…",
     parse: optionalMonth("bills export"),
     handler: exportBills,
   }),
-  balance: route({ mutates: false, parse: nothing("balance"), handler: showBalance }),
+  balance: route({
+    mutates: false,
+    replaySafe: true,
+    parse: nothing("balance"),
+    handler: showBalance,
+  }),
   topup: route({
     mutates: true,
+    replaySafe: true,
     parse: (words) =>
       words.length === 0
         ? { problem: "`/kms topup <amount>` needs an amount, e.g. `/kms topup 5,000`" }
@@ -140,6 +169,7 @@ export const COMMANDS = {
   enable: route({ mutates: true, parse: oneInstance("enable"), handler: enable }),
   price: route({
     mutates: false,
+    replaySafe: true,
     parse: (words) =>
       words.length === 0
         ? { args: {} }
@@ -172,6 +202,7 @@ export const COMMANDS = {
   }),
   admins: route({
     mutates: false,
+    replaySafe: true,
     parse: (words) =>
       words.length === 0
         ? { args: {} }
@@ -182,6 +213,7 @@ export const COMMANDS = {
   "admins remove": route({ mutates: false, parse: mention("remove"), handler: removeBillingAdmin }),
   faq: route({
     mutates: false,
+    replaySafe: true,
     parse: (words, rest) => ({ args: { question: words.length === 0 ? undefined : rest } }),
     handler: answerFaq,
   }),
@@ -201,7 +233,7 @@ export const COMMANDS = {
 } satisfies Record<string, ReturnType<typeof route>>;
 
 function help(problem: string): Matched {
-  return { name: "help", kind: "instant", reply: { text: usageText(problem) } };
+  return { name: "help", replaySafe: true, kind: "instant", reply: { text: usageText(problem) } };
 }
 
 /** Finds and parses the command in the text after `/kms`. Never throws: bad text is help with a reason. */

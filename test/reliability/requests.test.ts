@@ -3,7 +3,7 @@ import { balance, topup } from "../../src/billing/account.js";
 import { cliActor } from "../../src/billing/context.js";
 import { fileTicket } from "../../src/billing/tickets.js";
 import { APPROVE_TICKET } from "../../src/slack/features/tickets/blocks.js";
-import { admission, REPLAY_WINDOW_MS, ReplayFilter } from "../../src/slack/guard.js";
+import { admission, REPLAY_WINDOW_MS, ReplayFilter, replaySafe } from "../../src/slack/guard.js";
 import { MEMBER_ID, SIGNING_SECRET, startTestBot, type TestBot } from "../helpers/app.js";
 import { ADMIN, DAY_MS, seedInstance, T0 } from "../helpers/billing.js";
 import { DATABASES } from "../helpers/databases.js";
@@ -237,5 +237,49 @@ describe("admission: at most `limit` requests handled at once, work after the ac
     expect(JSON.stringify(late.acks)).toContain("busy");
     busy.done();
     await busy.handled;
+  });
+});
+
+describe("which commands a copy can't repeat (the router's replaySafe, used by the guard)", () => {
+  const command = (text: string) => ({ command: "/kms", text });
+  it("reads, modals and the trigger-keyed top-up need no shared record", () => {
+    for (const text of [
+      "",
+      "help",
+      "status",
+      "status kst-a",
+      "renew kst-a",
+      "buy",
+      "unsubscribe",
+      "tickets",
+      "bills",
+      "bills 2026-11",
+      "balance",
+      "topup 100",
+      "price",
+      "admins",
+      "faq",
+      "faq is there a free trial?",
+      "faq add",
+      "faq edit 3",
+      "frobnicate",
+    ])
+      expect(replaySafe(command(text)), text).toBe(true);
+  });
+  it("everything else that writes is also recorded in the shared database", () => {
+    for (const text of [
+      "price set china 1,799",
+      "bills export",
+      "bills export 2026-11",
+      "disable kst-a",
+      "enable kst-a",
+      "autorenew kst-a 3 months",
+      "admins add <@U0NEWADMIN>",
+      "admins remove <@U0NEWADMIN>",
+      "faq remove 3",
+      "sync",
+      "assign kst-a <#C0ALERTS> <@U0OWNER01>",
+    ])
+      expect(replaySafe(command(text)), text).toBe(false);
   });
 });
