@@ -22,6 +22,7 @@ import { type SocketConnection, socketConnection } from "./ops/socket.js";
 import { inOrder, type Stage } from "./ops/stages.js";
 import { registerFeatures } from "./slack/app.js";
 import { admission, requestGuard } from "./slack/guard.js";
+import { ignoreOwnEvents } from "./slack/interactions.js";
 import { type Poster, slackPoster } from "./timer/poster.js";
 import { type SweepOptions, type SweepSummary, summaryLine, sweep } from "./timer/sweep.js";
 
@@ -220,7 +221,7 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
     // No listener uses Bolt's conversation context; its store creates an Error for every
     // request from a conversation it does not hold.
     convoStore: false,
-    // Its one check (an event from the bot itself) is done where events are dispatched.
+    // Its one check (an event from the bot itself) is the first request stage instead.
     ignoreSelf: false,
   });
   // Over HTTP the token check is what tells whether Slack is reachable; in Socket Mode, the socket.
@@ -228,13 +229,14 @@ export function createApp(config: BotConfig, deps: AppDeps): KmsBot {
   const requests = inFlightRequests();
   app.use(
     inOrder(
+      ignoreOwnEvents,
       requestLog(logger, metrics),
       requests.track,
       admission(ADMISSION),
       requestGuard(deps.db, async () => (await authorize().catch(() => undefined))?.teamId),
     ),
   );
-  registerFeatures(app, { billing, config, provider });
+  registerFeatures(app, { billing, config, provider, slackError: metrics.slackError });
   const poster = deps.poster ?? slackPoster(config.SLACK_BOT_TOKEN, config.SLACK_API_URL);
   const runSweep = measuredSweep(metrics, (options?: SweepOptions) =>
     sweep(billing, timerSettings(config), poster, { provider, ...options }),

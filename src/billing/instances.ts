@@ -57,8 +57,15 @@ export function renderedFleet<T>(
   limit: number,
   render: (soonest: InstanceView[], counts: FleetCounts) => T,
 ): Promise<T> {
-  return cachedFleetRead(ctx.db, `rendered:${key}:${limit}`, ctx.clock(), async () => {
-    const [soonest, counts] = await Promise.all([soonestFleet(ctx, limit), fleetCounts(ctx)]);
+  const now = ctx.clock();
+  return cachedFleetRead(ctx.db, `rendered:${key}:${limit}`, now, async () => {
+    // Read afresh (not through the shared reads above): the rendering is what is reused.
+    const fleet = { now, releaseAfterMs: RELEASE_AFTER_MS };
+    const [rows, counts] = await Promise.all([
+      soonestInstances({ tx: ctx.db }, fleet, limit),
+      countFleet({ tx: ctx.db }, fleet),
+    ]);
+    const soonest = rows.map((instance) => ({ instance, lifecycle: lifecycleOf(instance, now) }));
     return render(soonest, counts);
   });
 }

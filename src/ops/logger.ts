@@ -75,7 +75,9 @@ function prettyLines(out: { write(line: string): unknown }): DestinationStream {
  * the request throughput). Whatever is still buffered is written when the process exits.
  */
 function stdoutLines(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false });
+  // Bounded: if whatever reads standard output stalls, lines beyond 8 MB are dropped rather
+  // than filling the heap.
+  return pino.destination({ dest: 1, sync: false, maxLength: 8 * 1024 * 1024 });
 }
 
 /** The process's logger: JSON lines (or readable ones on a terminal), secrets scrubbed. */

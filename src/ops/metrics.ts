@@ -247,7 +247,20 @@ export function countingFetch(metrics: Metrics): FetchFunction {
     // Read once and handed on as read: cloning the body and parsing it a second time cost
     // more than the call itself for a modal's answer. Only an answer that may be a refusal
     // is parsed here.
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      metrics.slackError(method, "network");
+      // Handed on failing as it failed: the client meets the error where it would have (when
+      // it reads the body, after its retries), so a call Slack may have done is not repeated.
+      const failing = new ReadableStream({ start: (c) => c.error(error) });
+      return new Response(failing, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    }
     if (/"ok"\s*:\s*false/.test(text)) {
       const body = parseJson(text) as { ok?: unknown; error?: unknown } | undefined;
       if (body?.ok === false) metrics.slackError(method, String(body.error ?? "unknown"));

@@ -21,12 +21,19 @@ export function registerFeatures(
     billing,
     config,
     provider,
-  }: { billing: BillingContext; config: BotConfig; provider: BillingProvider },
+    slackError,
+  }: {
+    billing: BillingContext;
+    config: BotConfig;
+    provider: BillingProvider;
+    slackError: FeatureDeps["slackError"];
+  },
 ): void {
   const deps: FeatureDeps = {
     billing,
     config,
     provider,
+    slackError,
     refreshHome: home.homeRefresher({ billing, provider }),
   };
   registerCommands(app, deps);

@@ -5,6 +5,7 @@ import type {
   SlackEventMiddlewareArgs,
   SlackViewMiddlewareArgs,
 } from "@slack/bolt";
+import type { Stage } from "../ops/stages.js";
 import type { ActionArgs, SubmitArgs } from "./kit/deps.js";
 
 type EventType = "app_home_opened" | "app_mention" | "message";
@@ -15,7 +16,7 @@ type Handler<A> = (args: A) => Promise<void>;
  * Every feature's buttons, modal submissions and events, found by id in one table.
  *
  * Bolt runs each listener's matchers for every request, one middleware chain per listener,
- * so forty listeners cost about as much as the rest of a request. Here Bolt holds one
+ * so two dozen listeners cost about as much as the rest of a request. Here Bolt holds one
  * listener per kind of payload and the id picks the handler: a request costs the same
  * whatever the number of buttons.
  */
@@ -65,13 +66,6 @@ export class Interactions {
     );
     const events = [...this.#events.keys()].join("|");
     app.event(new RegExp(`^(?:${events})$`), async (args) => {
-      // The bot's own messages and mentions are not questions (Bolt's ignoreSelf, which ran
-      // for every request, is off).
-      const { event, context } = args as {
-        event: { user?: string; bot_id?: string };
-      } & typeof args;
-      const own = (id: string | undefined, ours: string | undefined) => !!id && id === ours;
-      if (own(event.user, context.botUserId) || own(event.bot_id, context.botId)) return;
       await this.#events.get(args.event.type)?.(args as never);
     });
   }
@@ -81,3 +75,19 @@ function add<H>(table: Map<string, H>, kind: string, id: string, handler: H): vo
   if (table.has(id)) throw new Error(`kms-bot: two handlers for the ${kind} "${id}"`);
   table.set(id, handler);
 }
+
+/**
+ * The first request stage: the bot's own events (the DMs and answers it posts come back as
+ * `message.im`) end here, before they are logged, counted or admitted. This is Bolt's
+ * `ignoreSelf` check, which is off because Bolt ran it as a middleware of its own.
+ */
+export const ignoreOwnEvents: Stage = async ({ body, context }, next) => {
+  const event = (body as { type?: unknown; event?: { user?: unknown; bot_id?: unknown } }).event;
+  const own = (id: unknown, ours: string | undefined) => typeof id === "string" && id === ours;
+  if (
+    (body as { type?: unknown }).type === "event_callback" &&
+    (own(event?.user, context.botUserId) || own(event?.bot_id, context.botId))
+  )
+    return;
+  await next();
+};

@@ -34,7 +34,7 @@ import {
   optionalMonth,
   type Parse,
 } from "./kit/parse.js";
-import { postReply } from "./kit/respond.js";
+import { postReply, replyFailure } from "./kit/respond.js";
 import { openModal } from "./kit/slack.js";
 
 export const KMS_COMMAND = "/kms";
@@ -289,6 +289,11 @@ export function registerCommands(app: App, deps: FeatureDeps): void {
         ? { response_type: "ephemeral", text: cmd.ackText }
         : undefined,
     );
+    const reply = (r: Reply) =>
+      postReply(payload.data.response_url, r).catch((error) => {
+        deps.slackError("response_url", replyFailure(error));
+        throw error;
+      });
     const inv: Invocation = {
       billing,
       provider: deps.provider,
@@ -302,9 +307,9 @@ export function registerCommands(app: App, deps: FeatureDeps): void {
       if (cmd.adminOnly) await requireAdmin(billing, billing.db, inv.actor, cmd.adminOnly);
       if (cmd.kind === "modal")
         await openModal(client, inv.triggerId, await cmd.run(inv), "please run the command again");
-      else await postReply(payload.data.response_url, await cmd.run(inv));
+      else await reply(await cmd.run(inv));
     } catch (error) {
-      await postReply(payload.data.response_url, { text: userMessage(error, logger) }).catch((e) =>
+      await reply({ text: userMessage(error, logger) }).catch((e) =>
         logger.warn("kms-bot: respond failed", e),
       );
     }

@@ -128,6 +128,30 @@ describe("GET /metrics", () => {
     await s.close();
   });
 
+  it("counts a command's answer that Slack refused at its response_url", async () => {
+    s = await startTestBot();
+    // The answer and then the apology both refused (an expired response_url answers 404).
+    s.fake.failNext("response_url", { status: 404, times: 2 });
+    const response = await s.send(
+      slashCommand({
+        text: "balance",
+        triggerId: s.fake.newTriggerId(),
+        responseUrl: s.fake.newResponseUrl(),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const refused = async () =>
+      sample(
+        await (await fetch(`${s.url}/metrics`)).text(),
+        "kms_slack_api_errors_total",
+        '{method="response_url",error="http_404"}',
+      );
+    const deadline = Date.now() + 5_000;
+    while ((await refused()) !== 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await refused()).toBe(2);
+  });
+
   it("counts requests, Slack errors, sweeps, warnings, orders and refunds", async () => {
     s = await startTestBot();
     await seedInstance(s.db, { id: "kst-a", expires_at: T0 + 10 * DAY_MS });

@@ -152,3 +152,37 @@ describe("postReply", () => {
     expect(host.received).toEqual([]);
   });
 });
+
+describe("postReply on a kept-alive connection the host has dropped", () => {
+  it("sends the reply again on a fresh connection, once", async () => {
+    // The host answers the first request of each connection and drops the connection on the
+    // second without answering: what a load balancer closing an idle keep-alive socket does.
+    const perSocket = new WeakMap<object, number>();
+    let answered = 0;
+    const server = createServer((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n > 1) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume();
+      req.on("end", () => {
+        answered++;
+        res.writeHead(200, { connection: "keep-alive" });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const url = `http://127.0.0.1:${port}/response/1`;
+      await postReply(url, { text: "first" });
+      await postReply(url, { text: "second" });
+      expect(answered).toBe(2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -1,8 +1,6 @@
 import type { BillingContext } from "../../billing/context.js";
 import { BillingError } from "../../billing/errors.js";
 import { type InstanceView, instanceView, soonestFleet } from "../../billing/instances.js";
-import { lifecycleOf } from "../../billing/lifecycle.js";
-import type { InstanceRow } from "../../billing/types.js";
 
 /** How many instances a modal's select offers: Slack's limit for a static select. */
 const MODAL_CHOICES = 100;
@@ -16,15 +14,11 @@ export async function modalChoices(
   billing: BillingContext,
   instanceId: string | undefined,
   strict: boolean,
-  /** The preselected instance as just read (by the modal's quote), so it is not read again. */
-  known?: InstanceRow,
 ): Promise<InstanceView[]> {
   const preselected =
     instanceId === undefined
       ? undefined
-      : known?.id === instanceId
-        ? { instance: known, lifecycle: lifecycleOf(known, billing.clock()) }
-        : await instanceView(billing, instanceId).catch(() => undefined);
+      : await instanceView(billing, instanceId).catch(() => undefined);
   if (strict && instanceId !== undefined) {
     if (!preselected)
       throw new BillingError({ code: "NOT_FOUND", entity: "instance", id: instanceId });

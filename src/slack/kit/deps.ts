@@ -22,6 +22,8 @@ export interface FeatureDeps extends Billing {
   config: BotConfig;
   /** Re-publishes a person's App Home after a change they made; failures are logged. */
   refreshHome(client: WebClient, userId: string, logger: Logger): Promise<void>;
+  /** Counts a failed call to Slack made outside the Web API client (kms_slack_api_errors_total). */
+  slackError(method: string, error: string): void;
 }
 
 /** What a block action listener receives. */

@@ -38,11 +38,27 @@ export class ReplyRefused extends Error {
  * Posts `reply` to a command's response_url as an ephemeral message (what Bolt's `respond`
  * does, on kept-alive connections and without serializing a shared reply again).
  */
-export function postReply(responseUrl: string, reply: Reply): Promise<void> {
+export async function postReply(responseUrl: string, reply: Reply): Promise<void> {
   const url = new URL(responseUrl);
   if (url.protocol !== "https:" && url.protocol !== "http:")
-    return Promise.reject(new Error(`not a response_url: ${url.protocol}`));
+    throw new Error(`not a response_url: ${url.protocol}`);
   const body = bytesOf(reply);
+  try {
+    await post(url, body);
+  } catch (error) {
+    // A kept-alive connection the other side had just closed: the reply never left, send
+    // it once more on a fresh one (what Node's documentation advises for reused sockets).
+    if (!(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+    await post(url, body);
+  }
+}
+
+/** What a failed reply is counted as in kms_slack_api_errors_total. */
+export function replyFailure(error: unknown): string {
+  return error instanceof ReplyRefused ? `http_${error.status}` : "network";
+}
+
+function post(url: URL, body: Buffer): Promise<void> {
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -64,7 +80,10 @@ export function postReply(responseUrl: string, reply: Reply): Promise<void> {
       },
     );
     req.on("timeout", () => req.destroy(new Error("Slack did not take the reply in time")));
-    req.on("error", reject);
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && error.code === "ECONNRESET";
+      reject(stale ? Object.assign(error, { reusedSocket: true }) : error);
+    });
     req.end(body);
   });
 }

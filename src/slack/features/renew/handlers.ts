@@ -44,14 +44,14 @@ export async function buildRenewModal(
   months = 1,
   redraw?: { strict?: boolean; termsAccepted?: boolean; problem?: string },
 ): Promise<ModalView> {
-  const summary = await renewSummary(on, id, months);
-  const quoted = "quote" in summary ? summary.quote.instance : undefined;
-  const choices = await modalChoices(on.billing, id, redraw?.strict ?? !redraw, quoted);
+  // The choices first: opening the modal for an unknown or released instance is refused
+  // before anything is priced (with KMS_PROVIDER=alibaba, pricing is a call to the account).
+  const choices = await modalChoices(on.billing, id, redraw?.strict ?? !redraw);
   return renewModal({
     choices,
     selectedId: id,
     months,
-    summary,
+    summary: await renewSummary(on, id, months),
     termsAccepted: redraw?.termsAccepted,
     problem: redraw?.problem,
   });
