@@ -44,7 +44,17 @@ export interface RenewalRef {
 /** Throws to refuse (unknown instance, released, price changed...); the store writes nothing. */
 export type Decide = (read: RenewalRead | undefined) => RenewalDecision;
 
-const READ_SQL = `select i.*,
+/**
+ * Columns named, not `*`: on PostgreSQL these run as named prepared statements, and a plan
+ * whose result type changed (a migration adding a column, run by another replica while this
+ * one holds its connections) is refused until the connection is recycled.
+ */
+const INSTANCE_COLUMNS = Object.keys(instanceRow.shape)
+  .map((c) => `i.${c}`)
+  .join(", ");
+const ORDER_RETURNING = Object.keys(orderRow.shape).join(", ");
+
+const READ_SQL = `select ${INSTANCE_COLUMNS},
   (select p.unit_cents from prices p where p.site = i.site and p.effective_from <= ?
     order by p.effective_from desc, p.id desc limit 1) as price_unit_cents,
   (select a.balance_cents from accounts a where a.id = ?) as account_balance_cents,
@@ -165,7 +175,7 @@ const PG_RENEW_SQL = `with inst as (
 ), ord as (
   insert into orders (${ORDER_COLUMNS.join(", ")})
   select ${ORDER_COLUMNS.map(() => "?").join(", ")} from acct
-  returning *
+  returning ${ORDER_RETURNING}
 ), led as (
   ${LEDGER_INSERT}
   select ?, 'renewal', ?, acct.balance_cents, ord.id, ?, ?, null, ? from acct, ord

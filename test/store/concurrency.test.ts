@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { afterEach, describe, expect, it } from "vitest";
 import { balance } from "../../src/billing/account.js";
 import { isBillingError } from "../../src/billing/errors.js";
-import { renew } from "../../src/billing/orders.js";
+import { quoteRenewal, renew } from "../../src/billing/orders.js";
 import { listAudit } from "../../src/store/audit.js";
 import { getInstance } from "../../src/store/instances.js";
 import { ledgerSum } from "../../src/store/ledger.js";
@@ -90,5 +90,37 @@ describe.each(DATABASES)("concurrent renewals on %s", (dbId) => {
     expect(audited.map((e) => JSON.parse(e.inputs).orderId).sort((a, b) => a - b)).toEqual(
       orders.map((o) => o.id).sort((a, b) => a - b),
     );
+  });
+});
+
+describe.each(DATABASES)("renewals while another replica migrates, on %s", (dbId) => {
+  let t: TestDatabase;
+  afterEach(async () => {
+    await t.destroy();
+  });
+
+  it("a column added to instances and orders does not break the prepared renewal on open connections", async () => {
+    t = await createTestDatabase(dbId);
+    const ctx = billingContext(t.db);
+    await fund(ctx, 10 * PRICE);
+    await seedInstance(t.db, { id: "kst-a", expires_at: T0 + 10 * DAY_MS });
+    // Prepared on this handle's connection(s) by a quote and a renewal...
+    await quoteRenewal(ctx, "kst-a", 1);
+    await renew(ctx, member, { instanceId: "kst-a", months: 1, idempotencyKey: "renew:V1" });
+    // ...then another process adds columns (as a later migration would).
+    const migrator = t.another();
+    await migrator.schema.alterTable("instances", (table) => table.text("added_later"));
+    await migrator.schema.alterTable("orders", (table) => table.text("added_later"));
+    await migrator.destroy();
+    const quote = await quoteRenewal(ctx, "kst-a", 1);
+    expect(quote.unitCents).toBe(PRICE);
+    const second = await renew(ctx, member, {
+      instanceId: "kst-a",
+      months: 1,
+      idempotencyKey: "renew:V2",
+    });
+    expect(second.order.amount_cents).toBe(PRICE);
+    expect(await listOrders({ tx: t.db }, "kst-a")).toHaveLength(2);
+    expect(await balance(ctx)).toBe(8 * PRICE);
   });
 });
