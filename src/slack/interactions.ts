@@ -5,7 +5,9 @@ import type {
   SlackEventMiddlewareArgs,
   SlackViewMiddlewareArgs,
 } from "@slack/bolt";
+import type { ModalView } from "@slack/types";
 import type { Stage } from "../ops/stages.js";
+import { plain, section } from "./kit/blocks.js";
 import type { ActionArgs, SubmitArgs } from "./kit/deps.js";
 
 type EventType = "app_home_opened" | "app_mention" | "message";
@@ -60,8 +62,12 @@ export class Interactions {
       async (args: SlackViewMiddlewareArgs & AllMiddlewareArgs) => {
         const handler = this.#views.get(args.view.callback_id);
         if (handler) return handler(args as SubmitArgs);
-        await args.ack();
-        args.logger.warn(`kms-bot: no handler for view ${args.view.callback_id}; acknowledged`);
+        // A form from an older version (its id renamed since): say so instead of closing it
+        // as if it had been done.
+        await args.ack({ response_action: "update", view: OUT_OF_DATE });
+        args.logger.warn(
+          `kms-bot: no handler for view ${args.view.callback_id}; told it is out of date`,
+        );
       },
     );
     const events = [...this.#events.keys()].join("|");
@@ -70,6 +76,18 @@ export class Interactions {
     });
   }
 }
+
+/** What a submitted form that no feature owns is replaced with. */
+const OUT_OF_DATE: ModalView = {
+  type: "modal",
+  title: plain("kms-bot", 24),
+  close: plain("Close", 24),
+  blocks: [
+    section(
+      ":warning: This form is from an older version of kms-bot and nothing was done with it. Close it and start again (for example with `/kms help`).",
+    ),
+  ],
+};
 
 function add<H>(table: Map<string, H>, kind: string, id: string, handler: H): void {
   if (table.has(id)) throw new Error(`kms-bot: two handlers for the ${kind} "${id}"`);

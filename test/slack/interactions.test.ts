@@ -73,14 +73,17 @@ describe("requests no feature handles", () => {
     expect(await sideEffects(before)).toEqual({ calls: [], responses: 0, audit });
   });
 
-  it("a submission of a modal no feature owns is acknowledged (the modal closes), nothing done", async () => {
+  it("a submission of a modal no feature owns is answered with an out-of-date notice in its place, nothing done", async () => {
     const before = s.fake.calls.length;
     const audit = await countRows(s.db, "audit_log");
     const started = performance.now();
     const res = await s.submit({ callbackId: "kms_retired_modal", privateMetadata: "" });
     expect(res.status).toBe(200);
-    // An empty acknowledgement closes the modal; `response_action: errors` would keep it open.
-    expect(res.text).toBe("");
+    // The form is replaced by a notice (an empty acknowledgement would close it as if done).
+    const answer = JSON.parse(res.text) as { response_action?: string; view?: unknown };
+    expect(answer.response_action).toBe("update");
+    expect(JSON.stringify(answer.view)).toContain("older version of kms-bot");
+    expect(JSON.stringify(answer.view)).toContain("nothing was done");
     expect(performance.now() - started).toBeLessThan(PROMPT_MS);
     await sleep(300);
     expect(await sideEffects(before)).toEqual({ calls: [], responses: 0, audit });
