@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { audit } from "../billing/admins.js";
-import { checkPeriod } from "../billing/charge.js";
+import { checkPeriod, checkShownPrice } from "../billing/charge.js";
 import { type Actor, actorId, type BillingContext, userActor } from "../billing/context.js";
 import { BillingError } from "../billing/errors.js";
 import { lifecycleOf } from "../billing/lifecycle.js";
-import type { OrderResult, RenewInput } from "../billing/orders.js";
+import { type OrderResult, type RenewInput, renewalOrderFields } from "../billing/orders.js";
 import type { RetryOutcome } from "../billing/provider.js";
 import { isUniqueViolation, transaction } from "../store/db.js";
 import { getInstance, lockInstance, updateInstance } from "../store/instances.js";
@@ -39,13 +39,7 @@ async function submitOrder(
 ): Promise<OrderRow> {
   const months = checkPeriod(input.months);
   const quote = await quoteOnAccount(ctx, deps, input.instanceId, months);
-  if (input.expectedUnitCents !== undefined && input.expectedUnitCents !== quote.unitCents) {
-    throw new BillingError({
-      code: "PRICE_CHANGED",
-      unitCents: quote.unitCents,
-      shownUnitCents: input.expectedUnitCents,
-    });
-  }
+  checkShownPrice(quote.unitCents, input.expectedUnitCents);
   return transaction(ctx.db, async (tx) => {
     const instance = await lockInstance({ tx }, input.instanceId);
     if (!instance)
@@ -57,15 +51,7 @@ async function submitOrder(
     const order = await insertOrder(
       { tx },
       {
-        kind: "renewal",
-        instance_id: instance.id,
-        site: instance.site,
-        months,
-        unit_cents: quote.unitCents,
-        amount_cents: quote.amountCents,
-        period_start: quote.periodStart,
-        period_end: quote.periodEnd,
-        idempotency_key: key,
+        ...renewalOrderFields(instance, quote, key),
         created_by: actorId(actor),
         created_at: ctx.clock(),
         status: "submitted",

@@ -155,6 +155,25 @@ export async function renew(
 }
 
 /**
+ * What a renewal order of `instance` at `quote` records (who placed it, when, and its status
+ * are the caller's): the same for the local ledger and for an order on the Alibaba Cloud
+ * account.
+ */
+export function renewalOrderFields(instance: InstanceRow, quote: RenewalQuote, key: string | null) {
+  return {
+    kind: "renewal" as const,
+    instance_id: instance.id,
+    site: instance.site,
+    months: quote.months,
+    unit_cents: quote.unitCents,
+    amount_cents: quote.amountCents,
+    period_start: quote.periodStart,
+    period_end: quote.periodEnd,
+    idempotency_key: key,
+  };
+}
+
+/**
  * The renewal itself, for a caller holding the instance's lock in transaction `tx`: quotes at
  * today's price, charges, extends `expires_at` and writes the audit entry.
  */
@@ -169,17 +188,12 @@ export async function renewLocked(
 ): Promise<OrderResult> {
   const quote = await quoteWith(ctx, tx, instance, months);
   checkShownPrice(quote.unitCents, expectedUnitCents);
-  const { order, balanceAfterCents } = await charge(ctx, tx, actor, {
-    kind: "renewal",
-    instance_id: instance.id,
-    site: instance.site,
-    months,
-    unit_cents: quote.unitCents,
-    amount_cents: quote.amountCents,
-    period_start: quote.periodStart,
-    period_end: quote.periodEnd,
-    idempotency_key: key,
-  });
+  const { order, balanceAfterCents } = await charge(
+    ctx,
+    tx,
+    actor,
+    renewalOrderFields(instance, quote, key),
+  );
   // A new period starts with fresh reminders: an old snooze no longer applies.
   await updateInstance({ tx }, instance.id, {
     expires_at: quote.periodEnd,

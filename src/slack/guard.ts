@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Stage } from "../ops/stages.js";
 import { forgetRequests, markRequestSeen } from "../store/requests.js";
-import { matchCommand } from "./router.js";
+import { commandIn } from "./router.js";
 
 /** Bolt refuses a request whose signed timestamp is older than this: a copy can't outlive it. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
@@ -72,7 +72,7 @@ export function replaySafe(body: unknown): boolean {
     view?: { callback_id?: unknown };
   };
   // The router's own table says which commands are (see `replaySafe` in src/slack/router.ts).
-  if (typeof b.command === "string") return matchCommand(String(b.text ?? "")).replaySafe;
+  if (typeof b.command === "string") return commandIn(b).replaySafe;
   if (b.type === "view_submission") return KEYED_VIEWS.has(String(b.view?.callback_id));
   // Events: FAQ answers are recorded by event id; App Home publishing is idempotent.
   return b.type === "event_callback";

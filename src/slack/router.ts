@@ -259,6 +259,19 @@ export function matchCommand(raw: string): Matched {
   return "problem" in found ? help(found.problem) : found;
 }
 
+/** Each slash command's match, made once: the replay guard asks it first, then the listener. */
+const matched = new WeakMap<object, Matched>();
+
+/** The command in a slash command's payload (Bolt hands the guard and the listener the same one). */
+export function commandIn(payload: { text?: unknown }): Matched {
+  let found = matched.get(payload);
+  if (!found) {
+    found = matchCommand(typeof payload.text === "string" ? payload.text : "");
+    matched.set(payload, found);
+  }
+  return found;
+}
+
 const commandPayload = z.object({
   user_id: z.string().regex(SLACK_USER_ID, "user_id is not a Slack user id"),
   channel_id: z.string().min(1, "channel_id is missing"),
@@ -279,7 +292,7 @@ export function registerCommands(app: App, deps: FeatureDeps): void {
       });
       return;
     }
-    const cmd = matchCommand(payload.data.text);
+    const cmd = commandIn(command);
     if (cmd.kind === "instant") {
       await ack({ response_type: "ephemeral", ...cmd.reply });
       return;
